@@ -1,0 +1,24 @@
+// Adds up the vitest JSON reports every package writes (.vitest-results.json) and prints
+// one "N passed, N failed" line. Exits non-zero when no test ran at all.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const group of ["packages", "apps", "tests"]) {
+  if (!existsSync(group)) continue;
+  for (const entry of readdirSync(group)) {
+    const candidates = [join(group, entry, ".vitest-results.json")];
+    if (group === "tests") candidates.push(join(group, ".vitest-results.json"));
+    for (const file of candidates) {
+      if (!existsSync(file)) continue;
+      const report = JSON.parse(readFileSync(file, "utf8"));
+      passed += report.numPassedTests ?? 0;
+      failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+      skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+    }
+  }
+}
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+if (passed + failed === 0) process.exit(1);
