@@ -1,6 +1,11 @@
+import * as http from "node:http";
 import type { Client, Interceptor, Transport } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  Http2SessionManager,
+} from "@connectrpc/connect-node";
 import { ClusterService, KVService } from "./gen/distkv/v1/kv_pb.js";
 
 /** Wire protocols a DistKV node accepts on its single port. */
@@ -41,6 +46,11 @@ export interface DistKVClient {
   readonly kv: Client<typeof KVService>;
   readonly cluster: Client<typeof ClusterService>;
   readonly transport: Transport;
+  /**
+   * Closes the client's connections (its own HTTP/2 session or HTTP/1.1 agent); calls in
+   * flight fail. The client must not be used afterwards.
+   */
+  close(): void;
 }
 
 /** Accepts `host:port`, `http://host:port` and `https://host:port`. */
@@ -65,19 +75,39 @@ export function createDistKVClient(options: DistKVClientOptions): DistKVClient {
   const useBinaryFormat = !(options.useJson ?? false);
   const interceptors = options.interceptors ?? [];
   const defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
-  const transport =
-    protocol === "grpc"
-      ? createGrpcTransport({ baseUrl, useBinaryFormat, interceptors, defaultTimeoutMs })
-      : createConnectTransport({
-          baseUrl,
-          httpVersion: options.httpVersion ?? "2",
-          useBinaryFormat,
-          interceptors,
-          defaultTimeoutMs,
-        });
+  const httpVersion = protocol === "grpc" ? "2" : (options.httpVersion ?? "2");
+  // Each client owns its connections so close() can release them (the default global agent
+  // and connect-node's internal session manager cannot be closed from outside).
+  let close: () => void;
+  let transport: Transport;
+  if (httpVersion === "2") {
+    const sessionManager = new Http2SessionManager(baseUrl);
+    close = () => sessionManager.abort();
+    const common = {
+      baseUrl,
+      httpVersion,
+      sessionManager,
+      useBinaryFormat,
+      interceptors,
+      defaultTimeoutMs,
+    };
+    transport = protocol === "grpc" ? createGrpcTransport(common) : createConnectTransport(common);
+  } else {
+    const agent = new http.Agent({ keepAlive: true });
+    close = () => agent.destroy();
+    transport = createConnectTransport({
+      baseUrl,
+      httpVersion,
+      nodeOptions: { agent },
+      useBinaryFormat,
+      interceptors,
+      defaultTimeoutMs,
+    });
+  }
   return {
     kv: createClient(KVService, transport),
     cluster: createClient(ClusterService, transport),
     transport,
+    close,
   };
 }

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file distkv/v1/kv.proto.
  */
 export const file_distkv_v1_kv: GenFile = /*@__PURE__*/
-  fileDesc("ChJkaXN0a3YvdjEva3YucHJvdG8SCWRpc3Rrdi52MSKFAQoOUmVxdWVzdE9wdGlvbnMSKwoLY29uc2lzdGVuY3kYASABKA4yFi5kaXN0a3YudjEuQ29uc2lzdGVuY3kSEgoKdGltZW91dF9tcxgCIAEoDRIyCg9jb25mbGljdF9wb2xpY3kYAyABKA4yGS5kaXN0a3YudjEuQ29uZmxpY3RQb2xpY3kiZQoKUHV0UmVxdWVzdBILCgNrZXkYASABKAwSDQoFdmFsdWUYAiABKAwSDwoHY29udGV4dBgDIAEoDBIqCgdvcHRpb25zGAQgASgLMhkuZGlzdGt2LnYxLlJlcXVlc3RPcHRpb25zIjYKC1B1dFJlc3BvbnNlEg8KB2NvbnRleHQYASABKAwSFgoOcmVwbGljYXNfYWNrZWQYAiABKA0iRQoKR2V0UmVxdWVzdBILCgNrZXkYASABKAwSKgoHb3B0aW9ucxgCIAEoCzIZLmRpc3Rrdi52MS5SZXF1ZXN0T3B0aW9ucyIuCgdTaWJsaW5nEg0KBXZhbHVlGAEgASgMEhQKDHRpbWVzdGFtcF9tcxgCIAEoAyJuCgtHZXRSZXNwb25zZRINCgVmb3VuZBgBIAEoCBIkCghzaWJsaW5ncxgCIAMoCzISLmRpc3Rrdi52MS5TaWJsaW5nEg8KB2NvbnRleHQYAyABKAwSGQoRcmVwbGljYXNfYW5zd2VyZWQYBCABKA0iWQoNRGVsZXRlUmVxdWVzdBILCgNrZXkYASABKAwSDwoHY29udGV4dBgCIAEoDBIqCgdvcHRpb25zGAMgASgLMhkuZGlzdGt2LnYxLlJlcXVlc3RPcHRpb25zIjkKDkRlbGV0ZVJlc3BvbnNlEg8KB2NvbnRleHQYASABKAwSFgoOcmVwbGljYXNfYWNrZWQYAiABKA0iaAoOQmF0Y2hPcGVyYXRpb24SJAoDcHV0GAEgASgLMhUuZGlzdGt2LnYxLlB1dFJlcXVlc3RIABIqCgZkZWxldGUYAiABKAsyGC5kaXN0a3YudjEuRGVsZXRlUmVxdWVzdEgAQgQKAm9wIlUKC0JhdGNoUmVzdWx0EgoKAm9rGAEgASgIEhIKCmVycm9yX2NvZGUYAiABKAkSFQoNZXJyb3JfbWVzc2FnZRgDIAEoCRIPCgdjb250ZXh0GAQgASgMImkKDEJhdGNoUmVxdWVzdBItCgpvcGVyYXRpb25zGAEgAygLMhkuZGlzdGt2LnYxLkJhdGNoT3BlcmF0aW9uEioKB29wdGlvbnMYAiABKAsyGS5kaXN0a3YudjEuUmVxdWVzdE9wdGlvbnMiOAoNQmF0Y2hSZXNwb25zZRInCgdyZXN1bHRzGAEgAygLMhYuZGlzdGt2LnYxLkJhdGNoUmVzdWx0InkKCk5vZGVTdGF0dXMSCgoCaWQYASABKAkSDwoHYWRkcmVzcxgCIAEoCRIjCgVzdGF0ZRgDIAEoDjIULmRpc3Rrdi52MS5Ob2RlU3RhdGUSFAoMbGFzdF9zZWVuX21zGAQgASgDEhMKC2luY2FybmF0aW9uGAUgASgEIswBCgtOb2RlTWV0cmljcxIWCg5yZXF1ZXN0c190b3RhbBgBIAEoBBIXCg9yZXF1ZXN0c19mYWlsZWQYAiABKAQSFgoObGF0ZW5jeV9hdmdfbXMYAyABKAESFgoObGF0ZW5jeV9wNTBfbXMYBCABKAESFgoObGF0ZW5jeV9wOTlfbXMYBSABKAESFgoOdXB0aW1lX3NlY29uZHMYBiABKAQSFQoNaGludHNfcGVuZGluZxgHIAEoBBIVCg1zdG9yYWdlX2J5dGVzGAggASgEIg8KDVN0YXR1c1JlcXVlc3QioAIKDlN0YXR1c1Jlc3BvbnNlEg8KB25vZGVfaWQYASABKAkSJAoFbm9kZXMYAiADKAsyFS5kaXN0a3YudjEuTm9kZVN0YXR1cxITCgt0b3RhbF9ub2RlcxgDIAEoDRITCgthbGl2ZV9ub2RlcxgEIAEoDRISCgpkZWFkX25vZGVzGAUgASgNEhwKFGF2YWlsYWJpbGl0eV9wZXJjZW50GAYgASgBEhAKCHJlcGxpY2FzGAcgASgNEhMKC3JlYWRfcXVvcnVtGAggASgNEhQKDHdyaXRlX3F1b3J1bRgJIAEoDRIVCg12aXJ0dWFsX25vZGVzGAogASgNEicKB21ldHJpY3MYCyABKAsyFi5kaXN0a3YudjEuTm9kZU1ldHJpY3MqbAoLQ29uc2lzdGVuY3kSGwoXQ09OU0lTVEVOQ1lfVU5TUEVDSUZJRUQQABITCg9DT05TSVNURU5DWV9PTkUQARIWChJDT05TSVNURU5DWV9RVU9SVU0QAhITCg9DT05TSVNURU5DWV9BTEwQAypoCg5Db25mbGljdFBvbGljeRIfChtDT05GTElDVF9QT0xJQ1lfVU5TUEVDSUZJRUQQABIcChhDT05GTElDVF9QT0xJQ1lfU0lCTElOR1MQARIXChNDT05GTElDVF9QT0xJQ1lfTFdXEAIqrwEKCU5vZGVTdGF0ZRIaChZOT0RFX1NUQVRFX1VOU1BFQ0lGSUVEEAASFAoQTk9ERV9TVEFURV9BTElWRRABEhYKEk5PREVfU1RBVEVfU1VTUEVDVBACEhMKD05PREVfU1RBVEVfREVBRBADEhYKEk5PREVfU1RBVEVfSk9JTklORxAEEhYKEk5PREVfU1RBVEVfTEVBVklORxAFEhMKD05PREVfU1RBVEVfTEVGVBAGMvIBCglLVlNlcnZpY2USNAoDUHV0EhUuZGlzdGt2LnYxLlB1dFJlcXVlc3QaFi5kaXN0a3YudjEuUHV0UmVzcG9uc2USNAoDR2V0EhUuZGlzdGt2LnYxLkdldFJlcXVlc3QaFi5kaXN0a3YudjEuR2V0UmVzcG9uc2USPQoGRGVsZXRlEhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3QaGS5kaXN0a3YudjEuRGVsZXRlUmVzcG9uc2USOgoFQmF0Y2gSFy5kaXN0a3YudjEuQmF0Y2hSZXF1ZXN0GhguZGlzdGt2LnYxLkJhdGNoUmVzcG9uc2UyTwoOQ2x1c3RlclNlcnZpY2USPQoGU3RhdHVzEhguZGlzdGt2LnYxLlN0YXR1c1JlcXVlc3QaGS5kaXN0a3YudjEuU3RhdHVzUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChJkaXN0a3YvdjEva3YucHJvdG8SCWRpc3Rrdi52MSKFAQoOUmVxdWVzdE9wdGlvbnMSKwoLY29uc2lzdGVuY3kYASABKA4yFi5kaXN0a3YudjEuQ29uc2lzdGVuY3kSEgoKdGltZW91dF9tcxgCIAEoDRIyCg9jb25mbGljdF9wb2xpY3kYAyABKA4yGS5kaXN0a3YudjEuQ29uZmxpY3RQb2xpY3kiZQoKUHV0UmVxdWVzdBILCgNrZXkYASABKAwSDQoFdmFsdWUYAiABKAwSDwoHY29udGV4dBgDIAEoDBIqCgdvcHRpb25zGAQgASgLMhkuZGlzdGt2LnYxLlJlcXVlc3RPcHRpb25zIjYKC1B1dFJlc3BvbnNlEg8KB2NvbnRleHQYASABKAwSFgoOcmVwbGljYXNfYWNrZWQYAiABKA0iRQoKR2V0UmVxdWVzdBILCgNrZXkYASABKAwSKgoHb3B0aW9ucxgCIAEoCzIZLmRpc3Rrdi52MS5SZXF1ZXN0T3B0aW9ucyIuCgdTaWJsaW5nEg0KBXZhbHVlGAEgASgMEhQKDHRpbWVzdGFtcF9tcxgCIAEoAyJuCgtHZXRSZXNwb25zZRINCgVmb3VuZBgBIAEoCBIkCghzaWJsaW5ncxgCIAMoCzISLmRpc3Rrdi52MS5TaWJsaW5nEg8KB2NvbnRleHQYAyABKAwSGQoRcmVwbGljYXNfYW5zd2VyZWQYBCABKA0iWQoNRGVsZXRlUmVxdWVzdBILCgNrZXkYASABKAwSDwoHY29udGV4dBgCIAEoDBIqCgdvcHRpb25zGAMgASgLMhkuZGlzdGt2LnYxLlJlcXVlc3RPcHRpb25zIjkKDkRlbGV0ZVJlc3BvbnNlEg8KB2NvbnRleHQYASABKAwSFgoOcmVwbGljYXNfYWNrZWQYAiABKA0iaAoOQmF0Y2hPcGVyYXRpb24SJAoDcHV0GAEgASgLMhUuZGlzdGt2LnYxLlB1dFJlcXVlc3RIABIqCgZkZWxldGUYAiABKAsyGC5kaXN0a3YudjEuRGVsZXRlUmVxdWVzdEgAQgQKAm9wIlUKC0JhdGNoUmVzdWx0EgoKAm9rGAEgASgIEhIKCmVycm9yX2NvZGUYAiABKAkSFQoNZXJyb3JfbWVzc2FnZRgDIAEoCRIPCgdjb250ZXh0GAQgASgMImkKDEJhdGNoUmVxdWVzdBItCgpvcGVyYXRpb25zGAEgAygLMhkuZGlzdGt2LnYxLkJhdGNoT3BlcmF0aW9uEioKB29wdGlvbnMYAiABKAsyGS5kaXN0a3YudjEuUmVxdWVzdE9wdGlvbnMiOAoNQmF0Y2hSZXNwb25zZRInCgdyZXN1bHRzGAEgAygLMhYuZGlzdGt2LnYxLkJhdGNoUmVzdWx0InkKCk5vZGVTdGF0dXMSCgoCaWQYASABKAkSDwoHYWRkcmVzcxgCIAEoCRIjCgVzdGF0ZRgDIAEoDjIULmRpc3Rrdi52MS5Ob2RlU3RhdGUSFAoMbGFzdF9zZWVuX21zGAQgASgDEhMKC2luY2FybmF0aW9uGAUgASgEIswBCgtOb2RlTWV0cmljcxIWCg5yZXF1ZXN0c190b3RhbBgBIAEoBBIXCg9yZXF1ZXN0c19mYWlsZWQYAiABKAQSFgoObGF0ZW5jeV9hdmdfbXMYAyABKAESFgoObGF0ZW5jeV9wNTBfbXMYBCABKAESFgoObGF0ZW5jeV9wOTlfbXMYBSABKAESFgoOdXB0aW1lX3NlY29uZHMYBiABKAQSFQoNaGludHNfcGVuZGluZxgHIAEoBBIVCg1zdG9yYWdlX2J5dGVzGAggASgEIg8KDVN0YXR1c1JlcXVlc3QioAIKDlN0YXR1c1Jlc3BvbnNlEg8KB25vZGVfaWQYASABKAkSJAoFbm9kZXMYAiADKAsyFS5kaXN0a3YudjEuTm9kZVN0YXR1cxITCgt0b3RhbF9ub2RlcxgDIAEoDRITCgthbGl2ZV9ub2RlcxgEIAEoDRISCgpkZWFkX25vZGVzGAUgASgNEhwKFGF2YWlsYWJpbGl0eV9wZXJjZW50GAYgASgBEhAKCHJlcGxpY2FzGAcgASgNEhMKC3JlYWRfcXVvcnVtGAggASgNEhQKDHdyaXRlX3F1b3J1bRgJIAEoDRIVCg12aXJ0dWFsX25vZGVzGAogASgNEicKB21ldHJpY3MYCyABKAsyFi5kaXN0a3YudjEuTm9kZU1ldHJpY3MiLgoNUGlwZWxpbmVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkivgEKDFBpcGVsaW5lQ2FsbBIKCgJpZBgBIAEoDRISCgp0aW1lb3V0X21zGAIgASgNEg4KBmNhbmNlbBgDIAEoCBIkCgNwdXQYCiABKAsyFS5kaXN0a3YudjEuUHV0UmVxdWVzdEgAEiQKA2dldBgLIAEoCzIVLmRpc3Rrdi52MS5HZXRSZXF1ZXN0SAASKgoGZGVsZXRlGAwgASgLMhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3RIAEIGCgRib2R5IskBCg1QaXBlbGluZVJlcGx5EgoKAmlkGAEgASgNEikKBWVycm9yGAIgASgLMhguZGlzdGt2LnYxLlBpcGVsaW5lRXJyb3JIABIlCgNwdXQYCiABKAsyFi5kaXN0a3YudjEuUHV0UmVzcG9uc2VIABIlCgNnZXQYCyABKAsyFi5kaXN0a3YudjEuR2V0UmVzcG9uc2VIABIrCgZkZWxldGUYDCABKAsyGS5kaXN0a3YudjEuRGVsZXRlUmVzcG9uc2VIAEIGCgRib2R5IjkKD1BpcGVsaW5lUmVxdWVzdBImCgVjYWxscxgBIAMoCzIXLmRpc3Rrdi52MS5QaXBlbGluZUNhbGwiPQoQUGlwZWxpbmVSZXNwb25zZRIpCgdyZXBsaWVzGAEgAygLMhguZGlzdGt2LnYxLlBpcGVsaW5lUmVwbHkqbAoLQ29uc2lzdGVuY3kSGwoXQ09OU0lTVEVOQ1lfVU5TUEVDSUZJRUQQABITCg9DT05TSVNURU5DWV9PTkUQARIWChJDT05TSVNURU5DWV9RVU9SVU0QAhITCg9DT05TSVNURU5DWV9BTEwQAypoCg5Db25mbGljdFBvbGljeRIfChtDT05GTElDVF9QT0xJQ1lfVU5TUEVDSUZJRUQQABIcChhDT05GTElDVF9QT0xJQ1lfU0lCTElOR1MQARIXChNDT05GTElDVF9QT0xJQ1lfTFdXEAIqrwEKCU5vZGVTdGF0ZRIaChZOT0RFX1NUQVRFX1VOU1BFQ0lGSUVEEAASFAoQTk9ERV9TVEFURV9BTElWRRABEhYKEk5PREVfU1RBVEVfU1VTUEVDVBACEhMKD05PREVfU1RBVEVfREVBRBADEhYKEk5PREVfU1RBVEVfSk9JTklORxAEEhYKEk5PREVfU1RBVEVfTEVBVklORxAFEhMKD05PREVfU1RBVEVfTEVGVBAGMrsCCglLVlNlcnZpY2USNAoDUHV0EhUuZGlzdGt2LnYxLlB1dFJlcXVlc3QaFi5kaXN0a3YudjEuUHV0UmVzcG9uc2USNAoDR2V0EhUuZGlzdGt2LnYxLkdldFJlcXVlc3QaFi5kaXN0a3YudjEuR2V0UmVzcG9uc2USPQoGRGVsZXRlEhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3QaGS5kaXN0a3YudjEuRGVsZXRlUmVzcG9uc2USOgoFQmF0Y2gSFy5kaXN0a3YudjEuQmF0Y2hSZXF1ZXN0GhguZGlzdGt2LnYxLkJhdGNoUmVzcG9uc2USRwoIUGlwZWxpbmUSGi5kaXN0a3YudjEuUGlwZWxpbmVSZXF1ZXN0GhsuZGlzdGt2LnYxLlBpcGVsaW5lUmVzcG9uc2UoATABMk8KDkNsdXN0ZXJTZXJ2aWNlEj0KBlN0YXR1cxIYLmRpc3Rrdi52MS5TdGF0dXNSZXF1ZXN0GhkuZGlzdGt2LnYxLlN0YXR1c1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * Options every request may carry.
@@ -532,6 +532,177 @@ export const StatusResponseSchema: GenMessage<StatusResponse> = /*@__PURE__*/
   messageDesc(file_distkv_v1_kv, 15);
 
 /**
+ * A failed pipelined operation.
+ *
+ * @generated from message distkv.v1.PipelineError
+ */
+export type PipelineError = Message<"distkv.v1.PipelineError"> & {
+  /**
+   * A gRPC / Connect status code number (never 0, which means OK).
+   *
+   * @generated from field: uint32 code = 1;
+   */
+  code: number;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message distkv.v1.PipelineError.
+ * Use `create(PipelineErrorSchema)` to create a new message.
+ */
+export const PipelineErrorSchema: GenMessage<PipelineError> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_kv, 16);
+
+/**
+ * One operation sent on a Pipeline stream.
+ *
+ * @generated from message distkv.v1.PipelineCall
+ */
+export type PipelineCall = Message<"distkv.v1.PipelineCall"> & {
+  /**
+   * Chosen by the client, unique among its operations in flight on this stream (ids wrap).
+   *
+   * @generated from field: uint32 id = 1;
+   */
+  id: number;
+
+  /**
+   * Time left for the operation when it was sent, in milliseconds; 0 means the server's default.
+   *
+   * @generated from field: uint32 timeout_ms = 2;
+   */
+  timeoutMs: number;
+
+  /**
+   * The client gave up on operation `id`; body is unset. Best effort.
+   *
+   * @generated from field: bool cancel = 3;
+   */
+  cancel: boolean;
+
+  /**
+   * @generated from oneof distkv.v1.PipelineCall.body
+   */
+  body: {
+    /**
+     * @generated from field: distkv.v1.PutRequest put = 10;
+     */
+    value: PutRequest;
+    case: "put";
+  } | {
+    /**
+     * @generated from field: distkv.v1.GetRequest get = 11;
+     */
+    value: GetRequest;
+    case: "get";
+  } | {
+    /**
+     * @generated from field: distkv.v1.DeleteRequest delete = 12;
+     */
+    value: DeleteRequest;
+    case: "delete";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message distkv.v1.PipelineCall.
+ * Use `create(PipelineCallSchema)` to create a new message.
+ */
+export const PipelineCallSchema: GenMessage<PipelineCall> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_kv, 17);
+
+/**
+ * The outcome of the operation with the same id.
+ *
+ * @generated from message distkv.v1.PipelineReply
+ */
+export type PipelineReply = Message<"distkv.v1.PipelineReply"> & {
+  /**
+   * @generated from field: uint32 id = 1;
+   */
+  id: number;
+
+  /**
+   * @generated from oneof distkv.v1.PipelineReply.body
+   */
+  body: {
+    /**
+     * @generated from field: distkv.v1.PipelineError error = 2;
+     */
+    value: PipelineError;
+    case: "error";
+  } | {
+    /**
+     * @generated from field: distkv.v1.PutResponse put = 10;
+     */
+    value: PutResponse;
+    case: "put";
+  } | {
+    /**
+     * @generated from field: distkv.v1.GetResponse get = 11;
+     */
+    value: GetResponse;
+    case: "get";
+  } | {
+    /**
+     * @generated from field: distkv.v1.DeleteResponse delete = 12;
+     */
+    value: DeleteResponse;
+    case: "delete";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message distkv.v1.PipelineReply.
+ * Use `create(PipelineReplySchema)` to create a new message.
+ */
+export const PipelineReplySchema: GenMessage<PipelineReply> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_kv, 18);
+
+/**
+ * One client-to-server stream message: the operations the client issued in one event-loop turn.
+ *
+ * @generated from message distkv.v1.PipelineRequest
+ */
+export type PipelineRequest = Message<"distkv.v1.PipelineRequest"> & {
+  /**
+   * @generated from field: repeated distkv.v1.PipelineCall calls = 1;
+   */
+  calls: PipelineCall[];
+};
+
+/**
+ * Describes the message distkv.v1.PipelineRequest.
+ * Use `create(PipelineRequestSchema)` to create a new message.
+ */
+export const PipelineRequestSchema: GenMessage<PipelineRequest> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_kv, 19);
+
+/**
+ * One server-to-client stream message: replies in completion order, not request order. The
+ * server sends an empty one as soon as the stream is established.
+ *
+ * @generated from message distkv.v1.PipelineResponse
+ */
+export type PipelineResponse = Message<"distkv.v1.PipelineResponse"> & {
+  /**
+   * @generated from field: repeated distkv.v1.PipelineReply replies = 1;
+   */
+  replies: PipelineReply[];
+};
+
+/**
+ * Describes the message distkv.v1.PipelineResponse.
+ * Use `create(PipelineResponseSchema)` to create a new message.
+ */
+export const PipelineResponseSchema: GenMessage<PipelineResponse> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_kv, 20);
+
+/**
  * How many replicas must answer before a request succeeds. UNSPECIFIED uses the server's
  * configured defaults (--read-quorum / --write-quorum).
  *
@@ -689,6 +860,17 @@ export const KVService: GenService<{
     methodKind: "unary";
     input: typeof BatchRequestSchema;
     output: typeof BatchResponseSchema;
+  },
+  /**
+   * Many puts, gets and deletes in flight on one stream, answered by id in any order.
+   * Needs HTTP/2 (gRPC, or the Connect protocol over HTTP/2).
+   *
+   * @generated from rpc distkv.v1.KVService.Pipeline
+   */
+  pipeline: {
+    methodKind: "bidi_streaming";
+    input: typeof PipelineRequestSchema;
+    output: typeof PipelineResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_distkv_v1_kv, 0);

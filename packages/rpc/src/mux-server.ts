@@ -1,0 +1,363 @@
+/**
+ * The server half of the multiplexer. `createMuxStreamHandler()` returns the implementation of
+ * a bidi RPC: it reads call frames, runs their handlers concurrently, and writes each reply with
+ * the call's id as soon as it is ready (coalesced per event-loop turn, like the client).
+ *
+ * - Concurrency is bounded per stream by `maxConcurrent`: a slot is held from the moment a
+ *   call is read until its reply has been taken by the stream writer. With no slot free the
+ *   server stops reading, so HTTP/2 flow control pushes back on the client; nothing queues
+ *   without bound on either side.
+ * - Each handler gets an AbortSignal that fires at the call's deadline (the timeout carried in
+ *   the frame, capped by `maxTimeoutMs`), on a cancel frame, and when the stream ends. A reply
+ *   to an aborted call is not sent: the caller has already given up on it.
+ * - An error thrown by a handler becomes an error frame: the status code of the error (ours,
+ *   ConnectError, or any error with a numeric `code` in 1..16), else UNKNOWN; its message is
+ *   sent as is, so handlers must not put secrets in messages.
+ * - A call of a kind with no handler gets UNIMPLEMENTED.
+ * - When the client half-closes, running calls finish, their replies are sent, then the
+ *   response stream ends. When the server drains (drainSignalKey), new calls get UNAVAILABLE,
+ *   running ones finish, and the stream ends; the client reconnects (to this node once it is
+ *   back, or the caller goes elsewhere).
+ */
+import type { HandlerContext } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
+import { AsyncQueue } from "./async-queue.js";
+import { drainSignalKey } from "./context.js";
+import { CanceledError, codeOf, DeadlineExceededError, messageOf } from "./errors.js";
+import { FrameBatcher } from "./frame-batcher.js";
+import type { MuxCallFrame, MuxReplyFrame, MuxWire } from "./mux-wire.js";
+import { estimateMessageBytes, FRAME_OVERHEAD_BYTES } from "./mux-wire.js";
+
+export interface MuxHandlerContext {
+  /** The call kind (oneof case), e.g. "replicaWrite". */
+  readonly kind: string;
+  /** Fires at the deadline, on cancel by the caller, and when the stream ends. */
+  readonly signal: AbortSignal;
+  /** The call's deadline on this machine's monotonic clock (`performance.now()` ms). */
+  readonly deadline: number;
+  /** The timeout the call arrived with (after defaults and caps), in ms. */
+  readonly timeoutMs: number;
+  /** The Connect context of the stream the call arrived on (headers, peer URL, values). */
+  readonly stream: HandlerContext;
+}
+
+export type MuxHandler<TBody, TResult> = (
+  body: TBody,
+  ctx: MuxHandlerContext,
+) => TResult | Promise<TResult>;
+
+/** Finds the handler of a kind; undefined means UNIMPLEMENTED. */
+export type MuxHandlerLookup<TBody, TResult> = (
+  kind: string,
+) => MuxHandler<TBody, TResult> | undefined;
+
+export interface MuxServerOptions {
+  /**
+   * Calls per stream that may be running or have an unsent reply at once.
+   * @default 256
+   */
+  maxConcurrent?: number;
+  /**
+   * Send all replies of one event-loop turn as one stream message.
+   * @default true
+   */
+  coalesce?: boolean;
+  /**
+   * Flush a coalesced reply message before it grows past this (estimated bytes).
+   * @default 1 MiB
+   */
+  maxBatchBytes?: number;
+  /**
+   * Largest single reply (estimated bytes). A larger result is replaced by a
+   * RESOURCE_EXHAUSTED error frame, so one oversized reply cannot break the stream (and every
+   * other call on it) by passing the client's per-message read limit.
+   * @default 8 MiB
+   */
+  maxFrameBytes?: number;
+  /**
+   * Deadline of a call that arrives without one (timeout 0).
+   * @default 30000
+   */
+  defaultTimeoutMs?: number;
+  /**
+   * Cap on the deadline a caller may ask for.
+   * @default 300000
+   */
+  maxTimeoutMs?: number;
+}
+
+export const DEFAULT_MUX_MAX_CONCURRENT = 256;
+export const DEFAULT_MUX_SERVER_TIMEOUT_MS = 30_000;
+export const DEFAULT_MUX_SERVER_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MUX_SERVER_MAX_TIMEOUT_MS = 300_000;
+
+export type ResolvedMuxServerOptions = Readonly<Required<MuxServerOptions>>;
+
+export function resolveMuxServerOptions(options: MuxServerOptions = {}): ResolvedMuxServerOptions {
+  const r = {
+    maxConcurrent: options.maxConcurrent ?? DEFAULT_MUX_MAX_CONCURRENT,
+    coalesce: options.coalesce ?? true,
+    maxBatchBytes: options.maxBatchBytes ?? 1024 * 1024,
+    maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MUX_SERVER_MAX_FRAME_BYTES,
+    defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_MUX_SERVER_TIMEOUT_MS,
+    maxTimeoutMs: options.maxTimeoutMs ?? DEFAULT_MUX_SERVER_MAX_TIMEOUT_MS,
+  };
+  for (const k of [
+    "maxConcurrent",
+    "maxBatchBytes",
+    "maxFrameBytes",
+    "defaultTimeoutMs",
+    "maxTimeoutMs",
+  ] as const) {
+    if (!Number.isSafeInteger(r[k]) || r[k] < 1) {
+      throw new RangeError(`${k} must be a positive integer, got ${r[k]}`);
+    }
+  }
+  return Object.freeze(r);
+}
+
+/** A counting semaphore with one waiter at most (only the reader loop waits). */
+class Slots {
+  private free: number;
+  private waiter: (() => void) | undefined;
+  constructor(n: number) {
+    this.free = n;
+  }
+  tryTake(): boolean {
+    if (this.free === 0) return false;
+    this.free--;
+    return true;
+  }
+  take(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
+  }
+  give(n: number): void {
+    this.free += n;
+    const w = this.waiter;
+    if (w !== undefined && this.free > 0) {
+      this.waiter = undefined;
+      this.free--;
+      w();
+    }
+  }
+}
+
+interface Running {
+  readonly ac: AbortController;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface OutItem<TRes> {
+  readonly message: TRes;
+  readonly slots: number;
+}
+
+/**
+ * The implementation of a bidi RPC that serves the mux protocol. Register it with
+ * `router.rpc(Method, handler)` or inside `router.service(Service, { method: handler })`.
+ */
+export function createMuxStreamHandler<TReq, TRes, TBody, TResult>(
+  wire: MuxWire<TReq, TRes, TBody, TResult>,
+  lookup: MuxHandlerLookup<TBody, TResult>,
+  options: MuxServerOptions = {},
+): (requests: AsyncIterable<TReq>, ctx: HandlerContext) => AsyncIterable<TRes> {
+  const opts = resolveMuxServerOptions(options);
+  return (requests, ctx) => serveStream(wire, lookup, opts, requests, ctx);
+}
+
+async function* serveStream<TReq, TRes, TBody, TResult>(
+  wire: MuxWire<TReq, TRes, TBody, TResult>,
+  lookup: MuxHandlerLookup<TBody, TResult>,
+  opts: ResolvedMuxServerOptions,
+  requests: AsyncIterable<TReq>,
+  ctx: HandlerContext,
+): AsyncGenerator<TRes> {
+  const out = new AsyncQueue<OutItem<TRes>>();
+  const slots = new Slots(opts.maxConcurrent);
+  const running = new Map<number, Running>();
+  const batcher = new FrameBatcher<MuxReplyFrame<TResult>>(
+    (frames) => out.push({ message: wire.encodeReplies(frames), slots: frames.length }),
+    { coalesce: opts.coalesce, maxBatchBytes: opts.maxBatchBytes },
+  );
+  let inputDone = false;
+  let draining = false;
+  let finished = false;
+
+  const finish = (err?: unknown): void => {
+    if (finished) return;
+    finished = true;
+    for (const r of running.values()) {
+      if (r.timer !== undefined) clearTimeout(r.timer);
+      r.ac.abort(new CanceledError("the stream ended"));
+    }
+    running.clear();
+    if (err === undefined) {
+      batcher.flush();
+      out.end();
+    } else {
+      batcher.discard();
+      out.fail(err);
+    }
+  };
+  const maybeEnd = (): void => {
+    if ((inputDone || draining) && running.size === 0) finish();
+  };
+
+  const reply = (frame: MuxReplyFrame<TResult>, bytes: number): void => {
+    if (finished) return;
+    batcher.add(frame, bytes);
+  };
+  const replyError = (id: number, code: Code, message: string): void => {
+    reply({ id, error: { code, message } }, FRAME_OVERHEAD_BYTES + message.length);
+  };
+
+  const start = (call: MuxCallFrame<TBody>): void => {
+    const body = call.body;
+    if (body === undefined) {
+      replyError(call.id, Code.InvalidArgument, "call frame without body");
+      return;
+    }
+    if (draining) {
+      replyError(call.id, Code.Unavailable, "the server is shutting down");
+      return;
+    }
+    if (running.has(call.id)) {
+      replyError(
+        call.id,
+        Code.AlreadyExists,
+        `call id ${call.id} is already in flight on this stream`,
+      );
+      return;
+    }
+    const kind = wire.kindOf(body);
+    const handler = lookup(kind);
+    if (handler === undefined) {
+      replyError(call.id, Code.Unimplemented, `no handler for call kind "${kind}"`);
+      return;
+    }
+    const timeoutMs =
+      call.timeoutMs > 0 ? Math.min(call.timeoutMs, opts.maxTimeoutMs) : opts.defaultTimeoutMs;
+    const ac = new AbortController();
+    const r: Running = { ac, timer: undefined };
+    r.timer = setTimeout(() => {
+      r.timer = undefined;
+      ac.abort(
+        new DeadlineExceededError(`${kind} call exceeded its ${timeoutMs} ms deadline`, timeoutMs),
+      );
+    }, timeoutMs);
+    running.set(call.id, r);
+    const hctx: MuxHandlerContext = {
+      kind,
+      signal: ac.signal,
+      deadline: performance.now() + timeoutMs,
+      timeoutMs,
+      stream: ctx,
+    };
+    const done = (frame: MuxReplyFrame<TResult>, bytes: number): void => {
+      if (running.get(call.id) !== r) {
+        // The stream ended meanwhile; its slot went with it.
+        return;
+      }
+      running.delete(call.id);
+      if (r.timer !== undefined) clearTimeout(r.timer);
+      if (ac.signal.aborted) {
+        // Canceled or past its deadline: the caller no longer waits for this reply.
+        slots.give(1);
+      } else {
+        reply(frame, bytes);
+      }
+      maybeEnd();
+    };
+    let result: TResult | Promise<TResult>;
+    try {
+      result = handler(body, hctx);
+    } catch (err) {
+      const message = messageOf(err);
+      done(
+        { id: call.id, error: { code: codeOf(err), message } },
+        FRAME_OVERHEAD_BYTES + message.length,
+      );
+      return;
+    }
+    Promise.resolve(result).then(
+      (value) => {
+        const bytes =
+          FRAME_OVERHEAD_BYTES + estimateMessageBytes((value as { value?: unknown }).value);
+        if (bytes > opts.maxFrameBytes) {
+          const message = `${kind} reply of ~${bytes} bytes exceeds the server's maxFrameBytes (${opts.maxFrameBytes})`;
+          done(
+            { id: call.id, error: { code: Code.ResourceExhausted, message } },
+            FRAME_OVERHEAD_BYTES + message.length,
+          );
+        } else {
+          done({ id: call.id, result: value }, bytes);
+        }
+      },
+      (err: unknown) => {
+        const message = messageOf(err);
+        done(
+          { id: call.id, error: { code: codeOf(err), message } },
+          FRAME_OVERHEAD_BYTES + message.length,
+        );
+      },
+    );
+  };
+
+  const onAbort = (): void => finish();
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  const drainSignal = ctx.values.get(drainSignalKey);
+  const onDrain = (): void => {
+    draining = true;
+    maybeEnd();
+  };
+  if (drainSignal?.aborted) draining = true;
+  else drainSignal?.addEventListener("abort", onDrain, { once: true });
+
+  const reader = (async () => {
+    for await (const message of requests) {
+      if (finished) return;
+      for (const call of wire.decodeCalls(message)) {
+        if (finished) return;
+        if (call.cancel) {
+          const r = running.get(call.id);
+          r?.ac.abort(new CanceledError("canceled by the caller"));
+          continue;
+        }
+        // A slot per call read: no free slot, no more reading (back-pressure to the client).
+        if (!slots.tryTake()) await slots.take();
+        if (finished) return;
+        start(call);
+      }
+    }
+  })();
+  reader.then(
+    () => {
+      inputDone = true;
+      maybeEnd();
+    },
+    (err: unknown) => {
+      inputDone = true;
+      // The client going away aborts ctx.signal too; an input error otherwise (e.g. a message
+      // over readMaxBytes) ends the stream with that error so the client learns why.
+      if (ctx.signal.aborted) finish();
+      else finish(err);
+    },
+  );
+
+  // An empty first message tells the client the stream is established (see MuxClient).
+  out.push({ message: wire.encodeReplies([]), slots: 0 });
+  if (draining) maybeEnd();
+  try {
+    for await (const item of out) {
+      yield item.message;
+      // The writer came back for more: the message has been written, its slots are free.
+      slots.give(item.slots);
+    }
+  } finally {
+    ctx.signal.removeEventListener("abort", onAbort);
+    drainSignal?.removeEventListener("abort", onDrain);
+    finish();
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Decides per TCP connection whether the client speaks HTTP/2 with prior knowledge (h2c) or
+ * HTTP/1.x, by looking at its first bytes: every h2c connection starts with the fixed
+ * 24-byte client preface. Node's cleartext http2 server rejects HTTP/1.1, and its http server
+ * knows no HTTP/2, so one port serving both needs this step in front of them.
+ */
+import type { Socket } from "node:net";
+
+/** RFC 9113 section 3.4; do not change. */
+export const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+
+export type SniffedProtocol = "h2c" | "http1";
+
+/**
+ * Classifies what a connection sent so far: "h2c" once the full preface arrived, "http1" as
+ * soon as a byte differs from it, undefined while the bytes are a strict prefix of it.
+ */
+export function classifyPrefix(bytes: Uint8Array): SniffedProtocol | undefined {
+  const n = Math.min(bytes.length, HTTP2_PREFACE.length);
+  for (let i = 0; i < n; i++) {
+    if (bytes[i] !== HTTP2_PREFACE[i]) return "http1";
+  }
+  return bytes.length >= HTTP2_PREFACE.length ? "h2c" : undefined;
+}
+
+/**
+ * Reads the first bytes of `socket` until they classify, puts them back (unshift), and calls
+ * `onProtocol` with the socket paused and untouched otherwise. Destroys the socket if nothing
+ * classifiable arrives within `timeoutMs` or the peer ends first.
+ */
+export function sniffProtocol(
+  socket: Socket,
+  timeoutMs: number,
+  onProtocol: (protocol: SniffedProtocol) => void,
+): void {
+  let buffered = Buffer.alloc(0);
+  const timer = setTimeout(() => socket.destroy(), timeoutMs);
+  const cleanup = (): void => {
+    clearTimeout(timer);
+    socket.removeListener("readable", onReadable);
+    socket.removeListener("error", onError);
+    socket.removeListener("end", onEnd);
+  };
+  const onError = (): void => {
+    cleanup();
+    socket.destroy();
+  };
+  const onEnd = (): void => {
+    cleanup();
+    socket.destroy();
+  };
+  const onReadable = (): void => {
+    for (;;) {
+      const chunk: Buffer | null = socket.read();
+      if (chunk === null) return;
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      const protocol = classifyPrefix(buffered);
+      if (protocol !== undefined) {
+        cleanup();
+        socket.unshift(buffered);
+        onProtocol(protocol);
+        return;
+      }
+    }
+  };
+  socket.on("readable", onReadable);
+  socket.on("error", onError);
+  socket.on("end", onEnd);
+}

@@ -1,0 +1,72 @@
+/**
+ * The HTTP/2 transport under a mux stream. Each channel owns its own HTTP/2 session (one TCP
+ * connection per peer pair, as DESIGN.md wants) through a session manager it can close, and
+ * sets no default timeout: the stream lives for as long as the channel.
+ */
+import type { Interceptor, Transport } from "@connectrpc/connect";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  Http2SessionManager,
+  type Http2SessionOptions,
+} from "@connectrpc/connect-node";
+import { normalizeBaseUrl } from "./client.js";
+
+export interface StreamTransportOptions {
+  /** `http://host:port` or `host:port`. */
+  baseUrl: string;
+  /**
+   * Wire protocol of the stream; both run over HTTP/2 (h2c for http URLs).
+   * @default "grpc"
+   */
+  protocol?: "connect" | "grpc";
+  /**
+   * HTTP/2 keepalive: a PING every `pingIntervalMs` without inbound data; no answer within
+   * `pingTimeoutMs` fails the connection and so the stream (pending calls get UNAVAILABLE).
+   * @default { pingIntervalMs: 10000, pingTimeoutMs: 5000 }
+   */
+  http2?: Http2SessionOptions;
+  interceptors?: Interceptor[];
+  /**
+   * Per-message receive limit of the client.
+   * @default 16 MiB
+   */
+  readMaxBytes?: number;
+}
+
+export const DEFAULT_STREAM_PING_INTERVAL_MS = 10_000;
+export const DEFAULT_STREAM_PING_TIMEOUT_MS = 5_000;
+export const DEFAULT_STREAM_READ_MAX_BYTES = 16 * 1024 * 1024;
+
+export interface StreamTransport {
+  readonly baseUrl: string;
+  readonly transport: Transport;
+  /** Closes the HTTP/2 session and every stream on it. */
+  close(reason?: Error): void;
+}
+
+export function createStreamTransport(options: StreamTransportOptions): StreamTransport {
+  const baseUrl = normalizeBaseUrl(options.baseUrl);
+  const sessionManager = new Http2SessionManager(baseUrl, {
+    pingIntervalMs: DEFAULT_STREAM_PING_INTERVAL_MS,
+    pingTimeoutMs: DEFAULT_STREAM_PING_TIMEOUT_MS,
+    ...options.http2,
+  });
+  const common = {
+    baseUrl,
+    httpVersion: "2" as const,
+    useBinaryFormat: true,
+    sessionManager,
+    interceptors: options.interceptors ?? [],
+    readMaxBytes: options.readMaxBytes ?? DEFAULT_STREAM_READ_MAX_BYTES,
+  };
+  const transport =
+    (options.protocol ?? "grpc") === "grpc"
+      ? createGrpcTransport(common)
+      : createConnectTransport(common);
+  return {
+    baseUrl,
+    transport,
+    close: (reason) => sessionManager.abort(reason),
+  };
+}
