@@ -15,13 +15,15 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { DeleteRequest, DeleteResponse, GetRequest, GetResponse, PutRequest, PutResponse } from "./kv_pb.js";
+import { file_distkv_v1_kv } from "./kv_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file distkv/v1/peer.proto.
  */
 export const file_distkv_v1_peer: GenFile = /*@__PURE__*/
-  fileDesc("ChRkaXN0a3YvdjEvcGVlci5wcm90bxIJZGlzdGt2LnYxIm4KE1JlcGxpY2FXcml0ZVJlcXVlc3QSCwoDa2V5GAEgASgMEhAKCHNpYmxpbmdzGAIgASgMEiAKE2hpbnRfdGFyZ2V0X25vZGVfaWQYAyABKAlIAIgBAUIWChRfaGludF90YXJnZXRfbm9kZV9pZCIWChRSZXBsaWNhV3JpdGVSZXNwb25zZSIhChJSZXBsaWNhUmVhZFJlcXVlc3QSCwoDa2V5GAEgASgMIjYKE1JlcGxpY2FSZWFkUmVzcG9uc2USDQoFZm91bmQYASABKAgSEAoIc2libGluZ3MYAiABKAwiIwoLUGluZ1JlcXVlc3QSFAoMZnJvbV9ub2RlX2lkGAEgASgJIh8KDFBpbmdSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJIioKCVBlZXJFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAki2gEKCFBlZXJDYWxsEgoKAmlkGAEgASgNEhIKCnRpbWVvdXRfbXMYAiABKA0SDgoGY2FuY2VsGAMgASgIEjcKDXJlcGxpY2Ffd3JpdGUYCiABKAsyHi5kaXN0a3YudjEuUmVwbGljYVdyaXRlUmVxdWVzdEgAEjUKDHJlcGxpY2FfcmVhZBgLIAEoCzIdLmRpc3Rrdi52MS5SZXBsaWNhUmVhZFJlcXVlc3RIABImCgRwaW5nGAwgASgLMhYuZGlzdGt2LnYxLlBpbmdSZXF1ZXN0SABCBgoEYm9keSLhAQoJUGVlclJlcGx5EgoKAmlkGAEgASgNEiUKBWVycm9yGAIgASgLMhQuZGlzdGt2LnYxLlBlZXJFcnJvckgAEjgKDXJlcGxpY2Ffd3JpdGUYCiABKAsyHy5kaXN0a3YudjEuUmVwbGljYVdyaXRlUmVzcG9uc2VIABI2CgxyZXBsaWNhX3JlYWQYCyABKAsyHi5kaXN0a3YudjEuUmVwbGljYVJlYWRSZXNwb25zZUgAEicKBHBpbmcYDCABKAsyFy5kaXN0a3YudjEuUGluZ1Jlc3BvbnNlSABCBgoEYm9keSI0Cg5DaGFubmVsUmVxdWVzdBIiCgVjYWxscxgBIAMoCzITLmRpc3Rrdi52MS5QZWVyQ2FsbCI4Cg9DaGFubmVsUmVzcG9uc2USJQoHcmVwbGllcxgBIAMoCzIULmRpc3Rrdi52MS5QZWVyUmVwbHkyUwoLUGVlclNlcnZpY2USRAoHQ2hhbm5lbBIZLmRpc3Rrdi52MS5DaGFubmVsUmVxdWVzdBoaLmRpc3Rrdi52MS5DaGFubmVsUmVzcG9uc2UoATABYgZwcm90bzM");
+  fileDesc("ChRkaXN0a3YvdjEvcGVlci5wcm90bxIJZGlzdGt2LnYxIm4KE1JlcGxpY2FXcml0ZVJlcXVlc3QSCwoDa2V5GAEgASgMEhAKCHNpYmxpbmdzGAIgASgMEiAKE2hpbnRfdGFyZ2V0X25vZGVfaWQYAyABKAlIAIgBAUIWChRfaGludF90YXJnZXRfbm9kZV9pZCIWChRSZXBsaWNhV3JpdGVSZXNwb25zZSIhChJSZXBsaWNhUmVhZFJlcXVlc3QSCwoDa2V5GAEgASgMIjYKE1JlcGxpY2FSZWFkUmVzcG9uc2USDQoFZm91bmQYASABKAgSEAoIc2libGluZ3MYAiABKAwiIwoLUGluZ1JlcXVlc3QSFAoMZnJvbV9ub2RlX2lkGAEgASgJIh8KDFBpbmdSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJIkgKDUNsdXN0ZXJNZW1iZXISDwoHbm9kZV9pZBgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEhUKDXZpcnR1YWxfbm9kZXMYAyABKA0iYwoMSGVsbG9SZXF1ZXN0EigKBnNlbmRlchgBIAEoCzIYLmRpc3Rrdi52MS5DbHVzdGVyTWVtYmVyEikKB21lbWJlcnMYAiADKAsyGC5kaXN0a3YudjEuQ2x1c3Rlck1lbWJlciJmCg1IZWxsb1Jlc3BvbnNlEioKCHJlY2VpdmVyGAEgASgLMhguZGlzdGt2LnYxLkNsdXN0ZXJNZW1iZXISKQoHbWVtYmVycxgCIAMoCzIYLmRpc3Rrdi52MS5DbHVzdGVyTWVtYmVyIpEBChFDb29yZGluYXRlUmVxdWVzdBIkCgNwdXQYASABKAsyFS5kaXN0a3YudjEuUHV0UmVxdWVzdEgAEiQKA2dldBgCIAEoCzIVLmRpc3Rrdi52MS5HZXRSZXF1ZXN0SAASKgoGZGVsZXRlGAMgASgLMhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3RIAEIECgJvcCKZAQoSQ29vcmRpbmF0ZVJlc3BvbnNlEiUKA3B1dBgBIAEoCzIWLmRpc3Rrdi52MS5QdXRSZXNwb25zZUgAEiUKA2dldBgCIAEoCzIWLmRpc3Rrdi52MS5HZXRSZXNwb25zZUgAEisKBmRlbGV0ZRgDIAEoCzIZLmRpc3Rrdi52MS5EZWxldGVSZXNwb25zZUgAQggKBnJlc3VsdCIqCglQZWVyRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJIrgCCghQZWVyQ2FsbBIKCgJpZBgBIAEoDRISCgp0aW1lb3V0X21zGAIgASgNEg4KBmNhbmNlbBgDIAEoCBI3Cg1yZXBsaWNhX3dyaXRlGAogASgLMh4uZGlzdGt2LnYxLlJlcGxpY2FXcml0ZVJlcXVlc3RIABI1CgxyZXBsaWNhX3JlYWQYCyABKAsyHS5kaXN0a3YudjEuUmVwbGljYVJlYWRSZXF1ZXN0SAASJgoEcGluZxgMIAEoCzIWLmRpc3Rrdi52MS5QaW5nUmVxdWVzdEgAEigKBWhlbGxvGA0gASgLMhcuZGlzdGt2LnYxLkhlbGxvUmVxdWVzdEgAEjIKCmNvb3JkaW5hdGUYDiABKAsyHC5kaXN0a3YudjEuQ29vcmRpbmF0ZVJlcXVlc3RIAEIGCgRib2R5IsECCglQZWVyUmVwbHkSCgoCaWQYASABKA0SJQoFZXJyb3IYAiABKAsyFC5kaXN0a3YudjEuUGVlckVycm9ySAASOAoNcmVwbGljYV93cml0ZRgKIAEoCzIfLmRpc3Rrdi52MS5SZXBsaWNhV3JpdGVSZXNwb25zZUgAEjYKDHJlcGxpY2FfcmVhZBgLIAEoCzIeLmRpc3Rrdi52MS5SZXBsaWNhUmVhZFJlc3BvbnNlSAASJwoEcGluZxgMIAEoCzIXLmRpc3Rrdi52MS5QaW5nUmVzcG9uc2VIABIpCgVoZWxsbxgNIAEoCzIYLmRpc3Rrdi52MS5IZWxsb1Jlc3BvbnNlSAASMwoKY29vcmRpbmF0ZRgOIAEoCzIdLmRpc3Rrdi52MS5Db29yZGluYXRlUmVzcG9uc2VIAEIGCgRib2R5IjQKDkNoYW5uZWxSZXF1ZXN0EiIKBWNhbGxzGAEgAygLMhMuZGlzdGt2LnYxLlBlZXJDYWxsIjgKD0NoYW5uZWxSZXNwb25zZRIlCgdyZXBsaWVzGAEgAygLMhQuZGlzdGt2LnYxLlBlZXJSZXBseTJTCgtQZWVyU2VydmljZRJECgdDaGFubmVsEhkuZGlzdGt2LnYxLkNoYW5uZWxSZXF1ZXN0GhouZGlzdGt2LnYxLkNoYW5uZWxSZXNwb25zZSgBMAFiBnByb3RvMw", [file_distkv_v1_kv]);
 
 /**
  * Writes an encoded sibling set to a replica, which merges it with what it stores.
@@ -156,6 +158,157 @@ export const PingResponseSchema: GenMessage<PingResponse> = /*@__PURE__*/
   messageDesc(file_distkv_v1_peer, 5);
 
 /**
+ * A node known to the sender: enough to reach it and to place it on the ring (its tokens are
+ * derived from its id and virtual node count).
+ *
+ * @generated from message distkv.v1.ClusterMember
+ */
+export type ClusterMember = Message<"distkv.v1.ClusterMember"> & {
+  /**
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+
+  /**
+   * host:port of the node's single port.
+   *
+   * @generated from field: string address = 2;
+   */
+  address: string;
+
+  /**
+   * @generated from field: uint32 virtual_nodes = 3;
+   */
+  virtualNodes: number;
+};
+
+/**
+ * Describes the message distkv.v1.ClusterMember.
+ * Use `create(ClusterMemberSchema)` to create a new message.
+ */
+export const ClusterMemberSchema: GenMessage<ClusterMember> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 6);
+
+/**
+ * Introduces the sender and shares the members it knows. Until gossip replaces it, this is
+ * how a node started with seed nodes learns the cluster, and how seeds learn about it.
+ *
+ * @generated from message distkv.v1.HelloRequest
+ */
+export type HelloRequest = Message<"distkv.v1.HelloRequest"> & {
+  /**
+   * @generated from field: distkv.v1.ClusterMember sender = 1;
+   */
+  sender?: ClusterMember | undefined;
+
+  /**
+   * @generated from field: repeated distkv.v1.ClusterMember members = 2;
+   */
+  members: ClusterMember[];
+};
+
+/**
+ * Describes the message distkv.v1.HelloRequest.
+ * Use `create(HelloRequestSchema)` to create a new message.
+ */
+export const HelloRequestSchema: GenMessage<HelloRequest> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 7);
+
+/**
+ * @generated from message distkv.v1.HelloResponse
+ */
+export type HelloResponse = Message<"distkv.v1.HelloResponse"> & {
+  /**
+   * @generated from field: distkv.v1.ClusterMember receiver = 1;
+   */
+  receiver?: ClusterMember | undefined;
+
+  /**
+   * @generated from field: repeated distkv.v1.ClusterMember members = 2;
+   */
+  members: ClusterMember[];
+};
+
+/**
+ * Describes the message distkv.v1.HelloResponse.
+ * Use `create(HelloResponseSchema)` to create a new message.
+ */
+export const HelloResponseSchema: GenMessage<HelloResponse> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 8);
+
+/**
+ * A client request forwarded by the node that received it to the key's coordinator.
+ *
+ * @generated from message distkv.v1.CoordinateRequest
+ */
+export type CoordinateRequest = Message<"distkv.v1.CoordinateRequest"> & {
+  /**
+   * @generated from oneof distkv.v1.CoordinateRequest.op
+   */
+  op: {
+    /**
+     * @generated from field: distkv.v1.PutRequest put = 1;
+     */
+    value: PutRequest;
+    case: "put";
+  } | {
+    /**
+     * @generated from field: distkv.v1.GetRequest get = 2;
+     */
+    value: GetRequest;
+    case: "get";
+  } | {
+    /**
+     * @generated from field: distkv.v1.DeleteRequest delete = 3;
+     */
+    value: DeleteRequest;
+    case: "delete";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message distkv.v1.CoordinateRequest.
+ * Use `create(CoordinateRequestSchema)` to create a new message.
+ */
+export const CoordinateRequestSchema: GenMessage<CoordinateRequest> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 9);
+
+/**
+ * @generated from message distkv.v1.CoordinateResponse
+ */
+export type CoordinateResponse = Message<"distkv.v1.CoordinateResponse"> & {
+  /**
+   * @generated from oneof distkv.v1.CoordinateResponse.result
+   */
+  result: {
+    /**
+     * @generated from field: distkv.v1.PutResponse put = 1;
+     */
+    value: PutResponse;
+    case: "put";
+  } | {
+    /**
+     * @generated from field: distkv.v1.GetResponse get = 2;
+     */
+    value: GetResponse;
+    case: "get";
+  } | {
+    /**
+     * @generated from field: distkv.v1.DeleteResponse delete = 3;
+     */
+    value: DeleteResponse;
+    case: "delete";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message distkv.v1.CoordinateResponse.
+ * Use `create(CoordinateResponseSchema)` to create a new message.
+ */
+export const CoordinateResponseSchema: GenMessage<CoordinateResponse> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 10);
+
+/**
  * A failed call. Travels in a reply frame instead of a response body.
  *
  * @generated from message distkv.v1.PeerError
@@ -179,7 +332,7 @@ export type PeerError = Message<"distkv.v1.PeerError"> & {
  * Use `create(PeerErrorSchema)` to create a new message.
  */
 export const PeerErrorSchema: GenMessage<PeerError> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 6);
+  messageDesc(file_distkv_v1_peer, 11);
 
 /**
  * One call frame.
@@ -230,6 +383,18 @@ export type PeerCall = Message<"distkv.v1.PeerCall"> & {
      */
     value: PingRequest;
     case: "ping";
+  } | {
+    /**
+     * @generated from field: distkv.v1.HelloRequest hello = 13;
+     */
+    value: HelloRequest;
+    case: "hello";
+  } | {
+    /**
+     * @generated from field: distkv.v1.CoordinateRequest coordinate = 14;
+     */
+    value: CoordinateRequest;
+    case: "coordinate";
   } | { case: undefined; value?: undefined };
 };
 
@@ -238,7 +403,7 @@ export type PeerCall = Message<"distkv.v1.PeerCall"> & {
  * Use `create(PeerCallSchema)` to create a new message.
  */
 export const PeerCallSchema: GenMessage<PeerCall> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 7);
+  messageDesc(file_distkv_v1_peer, 12);
 
 /**
  * One reply frame: the outcome of the call with the same id.
@@ -278,6 +443,18 @@ export type PeerReply = Message<"distkv.v1.PeerReply"> & {
      */
     value: PingResponse;
     case: "ping";
+  } | {
+    /**
+     * @generated from field: distkv.v1.HelloResponse hello = 13;
+     */
+    value: HelloResponse;
+    case: "hello";
+  } | {
+    /**
+     * @generated from field: distkv.v1.CoordinateResponse coordinate = 14;
+     */
+    value: CoordinateResponse;
+    case: "coordinate";
   } | { case: undefined; value?: undefined };
 };
 
@@ -286,7 +463,7 @@ export type PeerReply = Message<"distkv.v1.PeerReply"> & {
  * Use `create(PeerReplySchema)` to create a new message.
  */
 export const PeerReplySchema: GenMessage<PeerReply> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 8);
+  messageDesc(file_distkv_v1_peer, 13);
 
 /**
  * One client-to-server stream message: the call frames of one event-loop turn.
@@ -305,7 +482,7 @@ export type ChannelRequest = Message<"distkv.v1.ChannelRequest"> & {
  * Use `create(ChannelRequestSchema)` to create a new message.
  */
 export const ChannelRequestSchema: GenMessage<ChannelRequest> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 9);
+  messageDesc(file_distkv_v1_peer, 14);
 
 /**
  * One server-to-client stream message: the reply frames of one event-loop turn. The server
@@ -325,7 +502,7 @@ export type ChannelResponse = Message<"distkv.v1.ChannelResponse"> & {
  * Use `create(ChannelResponseSchema)` to create a new message.
  */
 export const ChannelResponseSchema: GenMessage<ChannelResponse> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 10);
+  messageDesc(file_distkv_v1_peer, 15);
 
 /**
  * Node-to-node calls, multiplexed over one bidirectional stream per pair of nodes.
