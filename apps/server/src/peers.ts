@@ -1,0 +1,88 @@
+import type {
+  ReplicaCallOptions,
+  ReplicaTransport,
+  ReplicaWriteOptions,
+  SiblingPayload,
+} from "@distkv/quorum";
+import { createPeerClient, isUnavailableError, type PeerClient } from "@distkv/rpc";
+import { decodeSiblingSet, type SiblingSet } from "@distkv/vclock";
+import type { StaticMembership } from "./membership.js";
+
+/**
+ * One PeerClient (one multiplexed stream) per remote node, created on first use. A call that
+ * fails with UNAVAILABLE marks the node down: the coordinator then routes around it.
+ */
+export class PeerPool implements ReplicaTransport {
+  private readonly byAddress = new Map<string, PeerClient>();
+
+  constructor(
+    private readonly membership: StaticMembership,
+    private readonly localId: string,
+  ) {}
+
+  /** The client for a node address (used before the node's id is known, e.g. for seeds). */
+  forAddress(address: string): PeerClient {
+    let client = this.byAddress.get(address);
+    if (client === undefined) {
+      client = createPeerClient({ baseUrl: address, nodeId: this.localId, peer: address });
+      this.byAddress.set(address, client);
+    }
+    return client;
+  }
+
+  forNode(nodeId: string): PeerClient {
+    const member = this.membership.get(nodeId);
+    if (member === undefined) throw new Error(`unknown node ${nodeId}`);
+    return this.forAddress(member.address);
+  }
+
+  async write(
+    nodeId: string,
+    key: Uint8Array,
+    payload: SiblingPayload,
+    options: ReplicaWriteOptions,
+  ): Promise<void> {
+    await this.observe(
+      nodeId,
+      this.forNode(nodeId).replicaWrite(
+        options.hintFor === undefined
+          ? { key, siblings: payload.bytes }
+          : { key, siblings: payload.bytes, hintTargetNodeId: options.hintFor },
+        { timeoutMs: Math.max(1, options.timeoutMs), signal: options.signal },
+      ),
+    );
+  }
+
+  async read(
+    nodeId: string,
+    key: Uint8Array,
+    options: ReplicaCallOptions,
+  ): Promise<SiblingSet<Uint8Array> | undefined> {
+    const res = await this.observe(
+      nodeId,
+      this.forNode(nodeId).replicaRead(key, {
+        timeoutMs: Math.max(1, options.timeoutMs),
+        signal: options.signal,
+      }),
+    );
+    return res.found ? decodeSiblingSet(res.siblings) : undefined;
+  }
+
+  /** Liveness bookkeeping around a call: success proves the node alive, UNAVAILABLE down. */
+  async observe<T>(nodeId: string, call: Promise<T>): Promise<T> {
+    try {
+      const result = await call;
+      this.membership.markAlive(nodeId);
+      return result;
+    } catch (e) {
+      if (isUnavailableError(e)) this.membership.markDown(nodeId);
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    const clients = [...this.byAddress.values()];
+    this.byAddress.clear();
+    await Promise.allSettled(clients.map((c) => c.close()));
+  }
+}

@@ -1,0 +1,251 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type {
+  Coordinator,
+  GetResult,
+  RequestOptions as QuorumRequestOptions,
+  WriteResult,
+} from "@distkv/quorum";
+import type { GetResponseSchema, PutResponseSchema } from "@distkv/rpc";
+import {
+  ConflictPolicy,
+  Consistency,
+  codeOf,
+  type DeleteRequest,
+  type DeleteResponse,
+  type GetRequest,
+  type GetResponse,
+  messageOf,
+  type PutRequest,
+  type PutResponse,
+  type RequestOptions,
+} from "@distkv/rpc";
+import type { Logger } from "./log.js";
+import type { StaticMembership } from "./membership.js";
+import type { NodeMetrics } from "./metrics.js";
+import type { PeerPool } from "./peers.js";
+
+export type PutInit = MessageInitShape<typeof PutResponseSchema>;
+/** What put and delete answer (PutResponse and DeleteResponse have the same fields). */
+export interface WriteAnswer {
+  context: Uint8Array;
+  replicasAcked: number;
+}
+export type GetInit = MessageInitShape<typeof GetResponseSchema>;
+
+/** What a handler knows about the call it serves. */
+export interface CallScope {
+  readonly signal: AbortSignal;
+  /** Milliseconds left until the client's deadline, if it sent one. */
+  readonly timeoutMs: number | undefined;
+}
+
+const CONSISTENCY = {
+  [Consistency.UNSPECIFIED]: undefined,
+  [Consistency.ONE]: "one",
+  [Consistency.QUORUM]: "quorum",
+  [Consistency.ALL]: "all",
+} as const;
+
+const POLICY = {
+  [ConflictPolicy.UNSPECIFIED]: undefined,
+  [ConflictPolicy.SIBLINGS]: "siblings",
+  [ConflictPolicy.LWW]: "lww",
+} as const;
+
+/**
+ * Serves the KV requests of this node: reads are coordinated here (any node may coordinate a
+ * read); writes go to the key's coordinator (the first live replica), over the peer stream when
+ * that is another node, so that sequential writes to a key take their dots from one replica.
+ */
+export class RequestHandler {
+  constructor(
+    private readonly coordinator: Coordinator,
+    private readonly membership: StaticMembership,
+    private readonly peers: PeerPool,
+    private readonly metrics: NodeMetrics,
+    private readonly defaultTimeoutMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  put(req: PutRequest, scope: CallScope, forwarded = false): Promise<WriteAnswer> {
+    return this.measure(async () => {
+      const result = await this.write(req.key, scope, forwarded, req.options, {
+        local: (o) => this.coordinator.put(req.key, req.value, withContext(o, req.context)),
+        forward: async (peer, timeoutMs, signal) => {
+          const res = await peer.call(
+            "coordinate",
+            { op: { case: "put", value: req } },
+            { timeoutMs, signal },
+          );
+          if (res.result.case !== "put")
+            throw new ConnectError("coordinator answered a put with another kind", Code.Internal);
+          return {
+            context: res.result.value.context,
+            replicasAcked: res.result.value.replicasAcked,
+          };
+        },
+      });
+      return result;
+    });
+  }
+
+  delete(req: DeleteRequest, scope: CallScope, forwarded = false): Promise<WriteAnswer> {
+    return this.measure(() =>
+      this.write(req.key, scope, forwarded, req.options, {
+        local: (o) => this.coordinator.delete(req.key, withContext(o, req.context)),
+        forward: async (peer, timeoutMs, signal) => {
+          const res = await peer.call(
+            "coordinate",
+            { op: { case: "delete", value: req } },
+            { timeoutMs, signal },
+          );
+          if (res.result.case !== "delete")
+            throw new ConnectError(
+              "coordinator answered a delete with another kind",
+              Code.Internal,
+            );
+          return {
+            context: res.result.value.context,
+            replicasAcked: res.result.value.replicasAcked,
+          };
+        },
+      }),
+    );
+  }
+
+  get(req: GetRequest, scope: CallScope): Promise<GetInit> {
+    return this.measure(async () => {
+      const r: GetResult = await this.coordinator
+        .get(req.key, this.quorumOptions(req.options, scope))
+        .catch(rethrowAsConnect);
+      return {
+        found: r.found,
+        siblings: r.siblings.map((s) => ({ value: s.value, timestampMs: BigInt(s.timestampMs) })),
+        context: r.context,
+        replicasAnswered: r.replicasAnswered,
+      };
+    });
+  }
+
+  private async write(
+    key: Uint8Array,
+    scope: CallScope,
+    forwarded: boolean,
+    options: RequestOptions | undefined,
+    how: {
+      local: (o: QuorumRequestOptions) => Promise<WriteResult>;
+      forward: (
+        peer: ReturnType<PeerPool["forNode"]>,
+        timeoutMs: number,
+        signal: AbortSignal,
+      ) => Promise<WriteAnswer>;
+    },
+  ): Promise<WriteAnswer> {
+    const qo = this.quorumOptions(options, scope);
+    const deadline = performance.now() + (qo.timeoutMs ?? this.defaultTimeoutMs);
+    // A forwarded request is coordinated here whatever this node thinks: no forwarding loops.
+    // Otherwise: the first live replica coordinates; if forwarding to it fails because it is
+    // unreachable, it is now marked down and the next live replica (maybe this node) is tried.
+    for (let attempt = 0; ; attempt++) {
+      const target = forwarded ? this.membership.localId : this.coordinator.coordinatorFor(key);
+      if (target === undefined || target === this.membership.localId || attempt >= 2) {
+        const r = await how.local(qo).catch(rethrowAsConnect);
+        return { context: r.context, replicasAcked: r.replicasAcked };
+      }
+      const timeoutMs = Math.max(1, Math.floor(deadline - performance.now()));
+      try {
+        return await this.peers.observe(
+          target,
+          how.forward(this.peers.forNode(target), timeoutMs, scope.signal),
+        );
+      } catch (e) {
+        if (codeOf(e) === Code.Unavailable && this.membership.isAlive(target) === false) {
+          this.log.debug("coordinator unreachable, rerouting", { target, error: messageOf(e) });
+          continue;
+        }
+        throw rethrowAsConnectValue(e);
+      }
+    }
+  }
+
+  private quorumOptions(
+    options: RequestOptions | undefined,
+    scope: CallScope,
+  ): QuorumRequestOptions {
+    const o: QuorumRequestOptions = { signal: scope.signal };
+    const consistency = CONSISTENCY[options?.consistency ?? Consistency.UNSPECIFIED];
+    if (
+      consistency === undefined &&
+      options !== undefined &&
+      !(options.consistency in CONSISTENCY)
+    ) {
+      throw new ConnectError(
+        `unknown consistency level ${options.consistency}`,
+        Code.InvalidArgument,
+      );
+    }
+    if (consistency !== undefined) o.consistency = consistency;
+    const policy = POLICY[options?.conflictPolicy ?? ConflictPolicy.UNSPECIFIED];
+    if (policy === undefined && options !== undefined && !(options.conflictPolicy in POLICY)) {
+      throw new ConnectError(
+        `unknown conflict policy ${options.conflictPolicy}`,
+        Code.InvalidArgument,
+      );
+    }
+    if (policy !== undefined) o.conflictPolicy = policy;
+    // The tighter of the client's own deadline header and the request's timeout_ms field.
+    const requested =
+      options?.timeoutMs !== undefined && options.timeoutMs > 0 ? options.timeoutMs : undefined;
+    const timeouts = [requested, scope.timeoutMs].filter(
+      (t): t is number => t !== undefined && t > 0,
+    );
+    o.timeoutMs =
+      timeouts.length === 0
+        ? this.defaultTimeoutMs
+        : Math.max(1, Math.floor(Math.min(...timeouts)));
+    return o;
+  }
+
+  private async measure<T>(fn: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      const result = await fn();
+      this.metrics.record(t0, true);
+      return result;
+    } catch (e) {
+      this.metrics.record(t0, false);
+      throw e;
+    }
+  }
+}
+
+function withContext(o: QuorumRequestOptions, context: Uint8Array) {
+  return context.length === 0 ? o : { ...o, context };
+}
+
+/** Maps @distkv/quorum and @distkv/rpc errors to Connect codes; only here, at the edge. */
+export function rethrowAsConnectValue(e: unknown): ConnectError {
+  if (e instanceof ConnectError) return e;
+  const name = e instanceof Error ? e.name : "";
+  switch (name) {
+    case "InvalidArgumentError":
+      return new ConnectError(messageOf(e), Code.InvalidArgument, undefined, undefined, e);
+    case "UnavailableError":
+    case "NotCoordinatorError":
+    case "HintQueueFullError":
+      return new ConnectError(messageOf(e), Code.Unavailable, undefined, undefined, e);
+    case "DeadlineExceededError":
+      return new ConnectError(messageOf(e), Code.DeadlineExceeded, undefined, undefined, e);
+    case "AbortedError":
+      return new ConnectError(messageOf(e), Code.Canceled, undefined, undefined, e);
+    default:
+      return new ConnectError(messageOf(e), codeOf(e, Code.Internal), undefined, undefined, e);
+  }
+}
+
+function rethrowAsConnect(e: unknown): never {
+  throw rethrowAsConnectValue(e);
+}
+
+export type { DeleteResponse, GetResponse, PutResponse };

@@ -1,0 +1,207 @@
+import { type Db, open } from "@distkv/lsm";
+import type { Hint, HintPutResult, HintStore, ReplicaStore } from "@distkv/quorum";
+import {
+  decodeSiblingSet,
+  encodeSiblingSet,
+  resolveLww,
+  type SiblingSet,
+  sync,
+} from "@distkv/vclock";
+import { KeyLock } from "./key-lock.js";
+
+/** A stored object: the replica's sibling set of one key. */
+export type StoredSet = SiblingSet<Uint8Array>;
+
+// Key spaces inside the node's LSM engine. Part of the on-disk format: never change meaning.
+const DATA_PREFIX = 0x64; // 'd' + user key
+const HINT_PREFIX = 0x68; // 'h' + target node id + 0x00 + user key
+
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder();
+
+function dataKey(key: Uint8Array): Uint8Array {
+  const k = new Uint8Array(key.length + 1);
+  k[0] = DATA_PREFIX;
+  k.set(key, 1);
+  return k;
+}
+
+function hintPrefix(target: string): Uint8Array {
+  const id = utf8.encode(target);
+  const k = new Uint8Array(id.length + 2);
+  k[0] = HINT_PREFIX;
+  k.set(id, 1);
+  k[id.length + 1] = 0;
+  return k;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+function lockName(space: Uint8Array): string {
+  return Buffer.from(space.buffer, space.byteOffset, space.byteLength).toString("latin1");
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}
+
+export interface NodeStorageOptions {
+  readonly dataDir: string;
+  readonly syncWrites: boolean;
+  readonly conflictPolicy: "siblings" | "lww";
+}
+
+/**
+ * The node's replicas and hints in one @distkv/lsm database. Every write merges with what
+ * is stored (vclock sync), so replication, read repair and hint delivery are idempotent and
+ * can arrive in any order. It is both the replica store and the hint store of @distkv/quorum.
+ */
+export class NodeStorage implements ReplicaStore, HintStore {
+  private readonly lock = new KeyLock();
+  private hintCount = 0;
+  private hintVersionCounter = 0;
+  private readonly hintVersions = new Map<string, number>();
+
+  private constructor(
+    readonly db: Db,
+    private readonly options: NodeStorageOptions,
+  ) {}
+
+  static async open(options: NodeStorageOptions): Promise<NodeStorage> {
+    const db = await open(options.dataDir, { createIfMissing: true });
+    const storage = new NodeStorage(db, options);
+    storage.hintCount = await storage.countHints();
+    return storage;
+  }
+
+  /** The stored sibling set of `key`, or undefined when this replica has never seen it. */
+  async read(key: Uint8Array): Promise<StoredSet | undefined> {
+    const bytes = await this.db.get(dataKey(key));
+    return bytes === undefined ? undefined : decodeSiblingSet(bytes);
+  }
+
+  /** Merges `incoming` into the stored set of `key` and returns the result. */
+  merge(key: Uint8Array, incoming: StoredSet): Promise<StoredSet> {
+    const k = dataKey(key);
+    return this.lock.run(lockName(k), async () => {
+      const merged = await this.mergeInto(k, incoming);
+      return merged.set;
+    });
+  }
+
+  private async mergeInto(k: Uint8Array, incoming: StoredSet): Promise<{ set: StoredSet }> {
+    const currentBytes = await this.db.get(k);
+    const current = currentBytes === undefined ? undefined : decodeSiblingSet(currentBytes);
+    let merged = current === undefined ? incoming : sync(current, incoming);
+    if (this.options.conflictPolicy === "lww") merged = resolveLww(merged);
+    const encoded = encodeSiblingSet(merged);
+    if (currentBytes === undefined || !sameBytes(currentBytes, encoded)) {
+      await this.db.put(k, encoded, { sync: this.options.syncWrites });
+    }
+    return { set: merged };
+  }
+
+  // ---- HintStore (@distkv/quorum): writes held for a down node, handed off when it returns.
+
+  get size(): number {
+    return this.hintCount;
+  }
+
+  put(target: string, key: Uint8Array, set: StoredSet, maxHints: number): Promise<HintPutResult> {
+    const k = concat(hintPrefix(target), key);
+    const name = lockName(k);
+    return this.lock.run(name, async () => {
+      const existing = await this.db.get(k);
+      if (existing === undefined && this.hintCount >= maxHints) return "full";
+      const merged = existing === undefined ? set : sync(decodeSiblingSet(existing), set);
+      await this.db.put(k, encodeSiblingSet(merged), { sync: this.options.syncWrites });
+      this.hintVersions.set(name, ++this.hintVersionCounter);
+      if (existing !== undefined) return "merged";
+      this.hintCount++;
+      return "created";
+    });
+  }
+
+  async list(target: string, limit: number): Promise<Hint[]> {
+    const prefix = hintPrefix(target);
+    const out: Hint[] = [];
+    const it = this.db.iterator({ prefix, limit });
+    try {
+      for await (const [k, v] of it) {
+        out.push({
+          targetNodeId: target,
+          key: k.subarray(prefix.length),
+          set: decodeSiblingSet(v),
+          version: this.hintVersion(lockName(k)),
+        });
+      }
+    } finally {
+      await it.close();
+    }
+    return out;
+  }
+
+  async targets(): Promise<string[]> {
+    const targets: string[] = [];
+    let from: Uint8Array = Uint8Array.of(HINT_PREFIX);
+    for (;;) {
+      const it = this.db.iterator({ gte: from, lt: Uint8Array.of(HINT_PREFIX + 1), limit: 1 });
+      const first = await it.next();
+      await it.close();
+      if (first === undefined) return targets;
+      const k = first[0];
+      const target = utf8d.decode(k.subarray(1, k.indexOf(0, 1)));
+      targets.push(target);
+      from = hintPrefix(target);
+      from[from.length - 1] = 1; // just past every key of this target
+    }
+  }
+
+  delete(target: string, key: Uint8Array, version: number): Promise<boolean> {
+    const k = concat(hintPrefix(target), key);
+    const name = lockName(k);
+    return this.lock.run(name, async () => {
+      if (this.hintVersion(name) !== version) return false;
+      if ((await this.db.get(k)) === undefined) return false;
+      await this.db.delete(k, { sync: this.options.syncWrites });
+      this.hintVersions.delete(name);
+      this.hintCount--;
+      return true;
+    });
+  }
+
+  /** Versions live in memory: after a restart every stored hint gets a fresh one when listed. */
+  private hintVersion(name: string): number {
+    let v = this.hintVersions.get(name);
+    if (v === undefined) {
+      v = ++this.hintVersionCounter;
+      this.hintVersions.set(name, v);
+    }
+    return v;
+  }
+
+  private async countHints(): Promise<number> {
+    let n = 0;
+    const it = this.db.iterator({ prefix: Uint8Array.of(HINT_PREFIX) });
+    try {
+      while ((await it.next()) !== undefined) n++;
+    } finally {
+      await it.close();
+    }
+    return n;
+  }
+
+  storageBytes(): number {
+    const s = this.db.stats();
+    return s.tableBytes + s.memtable.bytes + s.memtable.immutableBytes;
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
