@@ -1,0 +1,213 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { type ParsedCommandLine, parseCommandLine } from "./command-line.js";
+import { isUsageError, type UsageError } from "./errors.js";
+
+const parse = (argv: string[]) => parseCommandLine(argv, "9.9.9");
+
+async function run(argv: string[]) {
+  const p = await parse(argv);
+  if (p.kind !== "run") throw new Error(`expected a command, got ${p.kind}`);
+  return p;
+}
+
+async function usageError(argv: string[]): Promise<UsageError> {
+  try {
+    await parse(argv);
+  } catch (e) {
+    if (isUsageError(e)) return e;
+    throw e;
+  }
+  throw new Error(`expected a usage error for ${JSON.stringify(argv)}`);
+}
+
+const DEFAULTS = { server: "localhost:8080", timeout: "5s", consistency: "quorum", json: false };
+
+describe("parseCommandLine: commands", () => {
+  it("put", async () => {
+    expect(await run(["put", "user:1", "Alice"])).toEqual({
+      kind: "run",
+      options: DEFAULTS,
+      invocation: {
+        command: "put",
+        key: "user:1",
+        value: { kind: "text", text: "Alice" },
+        context: undefined,
+        showContext: false,
+      },
+    });
+    expect((await run(["put", "k", "-"])).invocation).toMatchObject({ value: { kind: "stdin" } });
+    expect((await run(["put", "k", "--value-file", "/tmp/v"])).invocation).toMatchObject({
+      value: { kind: "file", path: "/tmp/v" },
+    });
+    expect(
+      (await run(["put", "k", "v", "--context", "AQID", "--show-context"])).invocation,
+    ).toMatchObject({
+      context: "AQID",
+      showContext: true,
+    });
+  });
+
+  it("keeps keys and values as strings, exactly", async () => {
+    expect((await run(["put", "007", "1e3"])).invocation).toMatchObject({
+      key: "007",
+      value: { kind: "text", text: "1e3" },
+    });
+    expect((await run(["put", "k", "-5"])).invocation).toMatchObject({ value: { text: "-5" } });
+    expect((await run(["put", "k", ""])).invocation).toMatchObject({ value: { text: "" } });
+    expect((await run(["put", "a b", "x\ny"])).invocation).toMatchObject({
+      key: "a b",
+      value: { text: "x\ny" },
+    });
+  });
+
+  it("takes keys and values that start with a dash after --", async () => {
+    expect((await run(["put", "--", "-key", "--json"])).invocation).toMatchObject({
+      key: "-key",
+      value: { text: "--json" },
+    });
+    expect((await run(["--json", "get", "--", "-k"])).invocation).toMatchObject({ key: "-k" });
+    expect((await run(["batch", "a", "1", "--", "-b", "-2"])).invocation).toEqual({
+      command: "batch",
+      pairs: [
+        ["a", "1"],
+        ["-b", "-2"],
+      ],
+    });
+  });
+
+  it("get, delete, batch, status", async () => {
+    expect((await run(["get", "k", "--show-context"])).invocation).toEqual({
+      command: "get",
+      key: "k",
+      showContext: true,
+    });
+    expect((await run(["delete", "k", "--context=AQID"])).invocation).toEqual({
+      command: "delete",
+      key: "k",
+      context: "AQID",
+    });
+    expect((await run(["batch", "a", "1", "b", "2", "c", "3"])).invocation).toEqual({
+      command: "batch",
+      pairs: [
+        ["a", "1"],
+        ["b", "2"],
+        ["c", "3"],
+      ],
+    });
+    expect((await run(["status"])).invocation).toEqual({ command: "status" });
+  });
+
+  it("reads the shared options before or after the command, with one or two dashes", async () => {
+    const expected = { server: "n1:9000", timeout: "2s", consistency: "all", json: true };
+    const forms = [
+      ["-server=n1:9000", "-consistency=all", "-timeout=2s", "-json", "get", "k"],
+      ["-server", "n1:9000", "-consistency", "all", "-timeout", "2s", "get", "k", "-json"],
+      ["--server=n1:9000", "--consistency=all", "--timeout=2s", "--json", "get", "k"],
+      ["get", "k", "--server", "n1:9000", "--consistency", "all", "--timeout", "2s", "--json"],
+    ];
+    for (const argv of forms) expect((await run(argv)).options, argv.join(" ")).toEqual(expected);
+  });
+
+  it("property: single- and double-dash forms parse the same", async () => {
+    const value = fc.stringMatching(/^[A-Za-z0-9:.]{1,12}$/);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({ server: value, timeout: value, consistency: value }),
+        fc.boolean(),
+        fc.boolean(),
+        async (opts, json, equals) => {
+          const form = (dash: string) => [
+            ...Object.entries(opts).flatMap(([k, v]) =>
+              equals ? [`${dash}${k}=${v}`] : [`${dash}${k}`, v],
+            ),
+            ...(json ? [`${dash}json`] : []),
+            "get",
+            "key",
+          ];
+          const single = await run(form("-"));
+          const double = await run(form("--"));
+          expect(single).toEqual(double);
+          expect(single.options).toEqual({ ...opts, json });
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  it("the last of a repeated option wins", async () => {
+    expect((await run(["--server", "a:1", "--server", "b:2", "status"])).options.server).toBe(
+      "b:2",
+    );
+  });
+});
+
+describe("parseCommandLine: help and version", () => {
+  it.each([["--help"], ["-h"], ["-help"]])("%s prints the overview", async (flag) => {
+    const p = (await parse([flag])) as Extract<ParsedCommandLine, { kind: "output" }>;
+    expect(p.kind).toBe("output");
+    for (const cmd of ["put <key>", "get <key>", "delete <key>", "batch <key> <value>", "status"]) {
+      expect(p.text).toContain(cmd);
+    }
+    expect(p.text).toContain("Exit codes:");
+    expect(p.text).toContain("-server=host:8080");
+  });
+
+  it.each([["put"], ["get"], ["delete"], ["batch"], ["status"]])(
+    "%s --help prints that command's usage",
+    async (cmd) => {
+      const p = await parse([cmd, "--help"]);
+      expect(p.kind).toBe("output");
+      expect((p as { text: string }).text).toMatch(new RegExp(`^distkv-client ${cmd}`));
+    },
+  );
+
+  it("--version", async () => {
+    expect(await parse(["--version"])).toEqual({ kind: "output", text: "9.9.9" });
+  });
+});
+
+describe("parseCommandLine: usage errors", () => {
+  it.each([
+    [[], "no command given", undefined],
+    [["frob"], 'unknown command "frob"', undefined],
+    [["pot", "k", "v"], 'unknown command "pot" (did you mean put?)', undefined],
+    [["get"], "missing arguments: usage: distkv-client get <key>", "get"],
+    [["put"], "missing arguments: usage: distkv-client put <key> <value>", "put"],
+    [["delete"], "missing arguments: usage: distkv-client delete <key>", "delete"],
+    [
+      ["batch", "a"],
+      "missing arguments: usage: distkv-client batch <key> <value> [<key> <value> ...]",
+      "batch",
+    ],
+    [
+      ["put", "k"],
+      'missing <value> (give the value, "-" to read it from stdin, or --value-file <path>)',
+      "put",
+    ],
+    [
+      ["put", "k", "v", "--value-file", "f"],
+      "give either <value> or --value-file, not both",
+      "put",
+    ],
+    [
+      ["batch", "a", "1", "b"],
+      'batch takes key/value pairs, got 3 arguments: the key "b" has no value',
+      "batch",
+    ],
+    [["get", "a", "b"], 'unexpected argument "b"', "get"],
+    [["get", "a", "--bogus"], "unexpected option --bogus", "get"],
+    [["get", "a", "--context", "x"], "unexpected option --context", "get"],
+    [["status", "--show-context"], "unexpected option --show-context", "status"],
+    [["get", ""], "the key must not be empty", "get"],
+    [["batch", "a", "1", "", "2"], "the key must not be empty", "batch"],
+    [["-bogus", "get", "a"], "unknown option -bogus", undefined],
+    [["get", "a", "--", "b"], 'unexpected argument "b"', "get"],
+    [["get", "a", "--", "-b"], 'unexpected argument "-b"', "get"],
+  ])("%j", async (argv, message, command) => {
+    const e = await usageError(argv as string[]);
+    expect(e.message.startsWith(message), e.message).toBe(true);
+    expect(e.command).toBe(command);
+    expect(e.exitCode).toBe(2);
+  });
+});
