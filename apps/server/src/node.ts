@@ -27,7 +27,7 @@ import type { Logger } from "./log.js";
 import { type MemberEndpoint, StaticMembership } from "./membership.js";
 import { NodeMetrics } from "./metrics.js";
 import { PeerPool } from "./peers.js";
-import { type CallScope, RequestHandler } from "./requests.js";
+import { type CallScope, RequestHandler, rethrowAsConnectValue } from "./requests.js";
 import { NodeStorage } from "./storage.js";
 
 /** How often members are pinged and member lists exchanged (until gossip replaces it). */
@@ -218,7 +218,7 @@ export class DistKVNode {
               );
             }
           } catch (e) {
-            const err = e instanceof ConnectError ? e : new ConnectError(messageOf(e), codeOf(e));
+            const err = rethrowAsConnectValue(e);
             results[i] = {
               ok: false,
               errorCode: Code[err.code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase(),

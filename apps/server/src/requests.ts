@@ -215,7 +215,7 @@ export class RequestHandler {
       return result;
     } catch (e) {
       this.metrics.record(t0, false);
-      throw e;
+      throw rethrowAsConnectValue(e);
     }
   }
 }
