@@ -13,7 +13,6 @@ import {
   type BatchResult,
   type ClusterMember,
   ClusterService,
-  codeOf,
   createDistKVServer,
   createPipelineHandler,
   type DistKVServer,
