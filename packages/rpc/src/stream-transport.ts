@@ -59,6 +59,10 @@ export function createStreamTransport(options: StreamTransportOptions): StreamTr
     sessionManager,
     interceptors: options.interceptors ?? [],
     readMaxBytes: options.readMaxBytes ?? DEFAULT_STREAM_READ_MAX_BYTES,
+    // Coalesced frames exceed Connect's 1 KiB compression threshold, and gzip on every stream
+    // message cost more CPU than anything else in a node's profile; peers sit on a LAN or
+    // loopback, where bytes are cheap and CPU is not.
+    acceptCompression: [],
   };
   const transport =
     (options.protocol ?? "grpc") === "grpc"
