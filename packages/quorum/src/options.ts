@@ -1,0 +1,250 @@
+import { CONFLICT_POLICIES, type ConflictPolicy, majority } from "./consistency.js";
+import { describe } from "./describe.js";
+import { InvalidQuorumOptionsError } from "./errors.js";
+
+/** Default replication factor N. */
+export const DEFAULT_REPLICAS = 3;
+/** Upper bound on N: far above any sensible value, low enough to catch typos. */
+export const MAX_REPLICAS = 64;
+/** Default per-request timeout. */
+export const DEFAULT_TIMEOUT_MS = 5_000;
+/** Upper bound on any timeout (about 24 days: the largest delay `setTimeout` handles). */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+/** Default key size limit (DESIGN.md: 1 KiB keys). */
+export const DEFAULT_MAX_KEY_BYTES = 1024;
+/** Default value size limit (DESIGN.md: 1 MiB values). */
+export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+/**
+ * Default limit on an incoming causal context token. A token is about 16 bytes per node that
+ * ever coordinated a write to the key; 64 KiB is thousands of nodes, while bounding what a
+ * client can make the coordinator decode.
+ */
+export const DEFAULT_MAX_CONTEXT_BYTES = 64 * 1024;
+/** Default bound on the hints one node stores for others. */
+export const DEFAULT_MAX_HINTS = 10_000;
+/** Default period of the hinted-handoff sweep. */
+export const DEFAULT_HANDOFF_INTERVAL_MS = 10_000;
+/** Default number of hints delivered per target per round. */
+export const DEFAULT_HANDOFF_BATCH_SIZE = 100;
+/** Default timeout for one hint delivery. */
+export const DEFAULT_HANDOFF_TIMEOUT_MS = 5_000;
+
+export interface QuorumOptions {
+  /**
+   * Replication factor N: each key lives on the first N distinct nodes of its preference list.
+   * Every node of a cluster must use the same N. Integer in [1, 64].
+   * @default 3
+   */
+  replicas?: number;
+  /**
+   * R: replies a read waits for when the request names no consistency level. In [1, N].
+   * @default floor(N/2) + 1
+   */
+  readQuorum?: number;
+  /**
+   * W: acknowledgements a write waits for (the coordinator's own included) when the request
+   * names no consistency level. In [1, N].
+   * @default floor(N/2) + 1
+   */
+  writeQuorum?: number;
+  /**
+   * Deadline of a request that sets none. Background work of the request (late read replies,
+   * read repair, replica writes past W) also stops at the deadline.
+   * @default 5000
+   */
+  timeoutMs?: number;
+  /** Largest key, in bytes. @default 1024 */
+  maxKeyBytes?: number;
+  /** Largest value, in bytes. @default 1048576 */
+  maxValueBytes?: number;
+  /** Largest causal context token a write may carry, in bytes. @default 65536 */
+  maxContextBytes?: number;
+  /**
+   * Conflict policy of requests that set none. `siblings` keeps concurrent versions for the
+   * reader to resolve; `lww` keeps the one with the greatest timestamp (losing the others).
+   * @default "siblings"
+   */
+  conflictPolicy?: ConflictPolicy;
+  /**
+   * Whether acknowledgements from substitute nodes (hinted writes) count towards W for `one`,
+   * `quorum` and configured-default writes. `all` never counts them: it means all N replicas.
+   * With `false`, hinted writes are still sent (for durability), but W must be met by replicas.
+   * @default true
+   */
+  sloppyQuorum?: boolean;
+  /** Whether reads repair stale replicas in the background. @default true */
+  readRepair?: boolean;
+}
+
+export interface ResolvedQuorumOptions {
+  readonly replicas: number;
+  readonly readQuorum: number;
+  readonly writeQuorum: number;
+  readonly timeoutMs: number;
+  readonly maxKeyBytes: number;
+  readonly maxValueBytes: number;
+  readonly maxContextBytes: number;
+  readonly conflictPolicy: ConflictPolicy;
+  readonly sloppyQuorum: boolean;
+  readonly readRepair: boolean;
+}
+
+export interface ReplicaOptions {
+  /**
+   * Most hints this node stores for other nodes. A hinted write for a new (target, key) beyond
+   * it is refused (HintQueueFullError, counted as dropped); anti-entropy heals the owner later.
+   * @default 10000
+   */
+  maxHints?: number;
+  /** Largest key accepted from a peer, in bytes. Use the coordinators' value. @default 1024 */
+  maxKeyBytes?: number;
+}
+
+export interface ResolvedReplicaOptions {
+  readonly maxHints: number;
+  readonly maxKeyBytes: number;
+}
+
+export interface HintedHandoffOptions {
+  /**
+   * Period of the sweep that delivers hints to every live target (besides the delivery started
+   * by each membership "up" event). 0 disables the sweep.
+   * @default 10000
+   */
+  intervalMs?: number;
+  /** Hints delivered per target per round (a round repeats while hints remain). @default 100 */
+  batchSize?: number;
+  /** Timeout of one hint delivery. @default 5000 */
+  deliveryTimeoutMs?: number;
+}
+
+export interface ResolvedHintedHandoffOptions {
+  readonly intervalMs: number;
+  readonly batchSize: number;
+  readonly deliveryTimeoutMs: number;
+}
+
+function checkObject(options: unknown, what: string, allowed: readonly string[]): void {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new InvalidQuorumOptionsError(`${what} must be an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      throw new InvalidQuorumOptionsError(`unknown ${what} field ${JSON.stringify(key)}`);
+    }
+  }
+}
+
+function integer(value: unknown, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidQuorumOptionsError(
+      `${name} must be an integer in [${min}, ${max}], got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function boolean(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") {
+    throw new InvalidQuorumOptionsError(`${name} must be a boolean, got ${describe(value)}`);
+  }
+  return value;
+}
+
+const QUORUM_FIELDS = [
+  "replicas",
+  "readQuorum",
+  "writeQuorum",
+  "timeoutMs",
+  "maxKeyBytes",
+  "maxValueBytes",
+  "maxContextBytes",
+  "conflictPolicy",
+  "sloppyQuorum",
+  "readRepair",
+] as const;
+
+/** Validates coordinator options and returns a complete, frozen set with defaults filled in. */
+export function resolveQuorumOptions(options: QuorumOptions = {}): ResolvedQuorumOptions {
+  checkObject(options, "quorum options", QUORUM_FIELDS);
+  const replicas = integer(options.replicas, "replicas", 1, MAX_REPLICAS, DEFAULT_REPLICAS);
+  const readQuorum = integer(options.readQuorum, "readQuorum", 1, replicas, majority(replicas));
+  const writeQuorum = integer(options.writeQuorum, "writeQuorum", 1, replicas, majority(replicas));
+  const conflictPolicy = options.conflictPolicy ?? "siblings";
+  if (!CONFLICT_POLICIES.includes(conflictPolicy)) {
+    throw new InvalidQuorumOptionsError(
+      `conflictPolicy must be "siblings" or "lww", got ${describe(conflictPolicy)}`,
+    );
+  }
+  return Object.freeze({
+    replicas,
+    readQuorum,
+    writeQuorum,
+    timeoutMs: integer(options.timeoutMs, "timeoutMs", 1, MAX_TIMEOUT_MS, DEFAULT_TIMEOUT_MS),
+    maxKeyBytes: integer(
+      options.maxKeyBytes,
+      "maxKeyBytes",
+      1,
+      DEFAULT_MAX_VALUE_BYTES,
+      DEFAULT_MAX_KEY_BYTES,
+    ),
+    maxValueBytes: integer(
+      options.maxValueBytes,
+      "maxValueBytes",
+      0,
+      1024 * 1024 * 1024,
+      DEFAULT_MAX_VALUE_BYTES,
+    ),
+    maxContextBytes: integer(
+      options.maxContextBytes,
+      "maxContextBytes",
+      2,
+      16 * 1024 * 1024,
+      DEFAULT_MAX_CONTEXT_BYTES,
+    ),
+    conflictPolicy,
+    sloppyQuorum: boolean(options.sloppyQuorum, "sloppyQuorum", true),
+    readRepair: boolean(options.readRepair, "readRepair", true),
+  });
+}
+
+/** Validates `Replica` options. */
+export function resolveReplicaOptions(options: ReplicaOptions = {}): ResolvedReplicaOptions {
+  checkObject(options, "replica options", ["maxHints", "maxKeyBytes"]);
+  return Object.freeze({
+    maxHints: integer(options.maxHints, "maxHints", 0, 1_000_000_000, DEFAULT_MAX_HINTS),
+    maxKeyBytes: integer(
+      options.maxKeyBytes,
+      "maxKeyBytes",
+      1,
+      DEFAULT_MAX_VALUE_BYTES,
+      DEFAULT_MAX_KEY_BYTES,
+    ),
+  });
+}
+
+/** Validates `HintedHandoff` options. */
+export function resolveHintedHandoffOptions(
+  options: HintedHandoffOptions = {},
+): ResolvedHintedHandoffOptions {
+  checkObject(options, "hinted handoff options", ["intervalMs", "batchSize", "deliveryTimeoutMs"]);
+  return Object.freeze({
+    intervalMs: integer(
+      options.intervalMs,
+      "intervalMs",
+      0,
+      MAX_TIMEOUT_MS,
+      DEFAULT_HANDOFF_INTERVAL_MS,
+    ),
+    batchSize: integer(options.batchSize, "batchSize", 1, 100_000, DEFAULT_HANDOFF_BATCH_SIZE),
+    deliveryTimeoutMs: integer(
+      options.deliveryTimeoutMs,
+      "deliveryTimeoutMs",
+      1,
+      MAX_TIMEOUT_MS,
+      DEFAULT_HANDOFF_TIMEOUT_MS,
+    ),
+  });
+}

@@ -1,0 +1,147 @@
+import {
+  context,
+  EMPTY_SIBLING_SET,
+  isStale,
+  liveSiblings,
+  resolveLww,
+  type SiblingSet,
+  sync,
+  syncAll,
+} from "@distkv/vclock";
+import type { ConflictPolicy } from "./consistency.js";
+import { type CoordinatorCore, describeError } from "./core.js";
+import { DeadlineExceededError, type ReplicaFailure, UnavailableError } from "./errors.js";
+import type { GetResult } from "./request.js";
+
+export interface ReadParams {
+  readonly key: Uint8Array;
+  readonly needed: number;
+  readonly policy: ConflictPolicy;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * Coordinates one get: asks every live replica of the key (never substitutes: they hold hints,
+ * not data), answers once `needed` replied with the clock-merge of the replies, and repairs
+ * stale replicas in the background. Replies that arrive after the answer (until the deadline)
+ * are merged in too: if one brings something new, the replicas that answered earlier are
+ * repaired with it as well.
+ *
+ * Any node may coordinate a read: it creates no dots.
+ */
+export function runRead(core: CoordinatorCore, p: ReadParams): Promise<GetResult> {
+  const { key, needed } = p;
+  const local = core.localId;
+  const preference = core.ring().preferenceList(key, core.options.replicas);
+  const alive = preference.filter((id) => core.isAlive(id));
+  const failures: ReplicaFailure[] = preference
+    .filter((id) => !core.isAlive(id))
+    .map((nodeId) => ({ nodeId, reason: "down", message: "down per membership" }));
+  if (alive.length < needed) {
+    const detail =
+      preference.length < needed
+        ? `the ring has only ${preference.length} of the ${core.options.replicas} replicas`
+        : `only ${alive.length} replicas are alive`;
+    throw new UnavailableError("read", needed, 0, failures, detail);
+  }
+
+  const replies = new Map<string, SiblingSet<Uint8Array>>();
+  /** What each replica holds as far as we know: its reply, plus the repairs we sent it. */
+  const known = new Map<string, SiblingSet<Uint8Array>>();
+  const pending = new Set(alive);
+  const scope = core.openScope<GetResult>(p.timeoutMs, p.signal, () => {
+    return new DeadlineExceededError(
+      "read",
+      p.timeoutMs,
+      needed,
+      replies.size,
+      [...pending],
+      failures,
+    );
+  });
+
+  const merge = (): SiblingSet<Uint8Array> => {
+    const merged = syncAll(replies.values());
+    return p.policy === "lww" ? resolveLww(merged) : merged;
+  };
+
+  const answer = () => {
+    const merged = merge();
+    scope.resolve({
+      found: merged.siblings.some((s) => s.value !== null),
+      siblings: liveSiblings(merged).map((s) => ({
+        value: s.value as Uint8Array,
+        timestampMs: s.timestampMs,
+      })),
+      context: core.codec.encodeContext(context(merged)),
+      replicasAnswered: replies.size,
+      set: merged,
+    });
+  };
+
+  const repair = () => {
+    if (!core.options.readRepair || scope.done || replies.size === 0) return;
+    const merged = merge();
+    let bytes: Uint8Array | undefined;
+    for (const [nodeId, has] of known) {
+      if (!isStale(has, merged)) continue;
+      known.set(nodeId, sync(has, merged));
+      core.stats.readRepairsSent++;
+      let call: Promise<unknown>;
+      try {
+        if (nodeId === local) {
+          call = core.store.merge(key, merged, { signal: scope.signal });
+        } else {
+          bytes ??= core.codec.encodeSiblingSet(merged);
+          call = core.transport.write(nodeId, key, { set: merged, bytes }, scope.callOptions());
+        }
+      } catch (e) {
+        call = Promise.reject(e);
+      }
+      scope.track(
+        call.catch((error: unknown) => {
+          core.stats.readRepairsFailed++;
+          core.logger.debug("read repair failed", { nodeId, error: describeError(error) });
+        }),
+      );
+    }
+  };
+
+  for (const nodeId of alive) {
+    let call: Promise<SiblingSet<Uint8Array> | undefined>;
+    try {
+      call =
+        nodeId === local
+          ? core.store.read(key, { signal: scope.signal })
+          : core.transport.read(nodeId, key, scope.callOptions());
+    } catch (e) {
+      call = Promise.reject(e);
+    }
+    scope.track(
+      call
+        .then(
+          (set) => {
+            pending.delete(nodeId);
+            if (scope.done) return;
+            const reply = set ?? EMPTY_SIBLING_SET;
+            replies.set(nodeId, reply);
+            known.set(nodeId, reply);
+            if (!scope.settled && replies.size >= needed) answer();
+            repair();
+          },
+          (error: unknown) => {
+            pending.delete(nodeId);
+            if (scope.done) return;
+            failures.push({ nodeId, reason: "error", message: describeError(error), cause: error });
+            if (!scope.settled && replies.size + pending.size < needed) {
+              scope.reject(new UnavailableError("read", needed, replies.size, failures));
+              repair();
+            }
+          },
+        )
+        .catch((e: unknown) => scope.reject(e)),
+    );
+  }
+  return scope.promise;
+}
