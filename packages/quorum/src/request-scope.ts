@@ -3,6 +3,10 @@ import type { Clock } from "./clock.js";
 import { AbortedError } from "./errors.js";
 import type { ReplicaCallOptions } from "./replica-transport.js";
 
+// Abort reasons of every request that ends normally. Shared instances: building an Error (or
+// letting abort() build a DOMException) per request showed up in a node's CPU profile.
+const ANSWERED = new AbortedError("the request was answered");
+const FINISHED = new AbortedError("request finished");
 /**
  * The life of one coordinated request: its answer, its deadline and its background work.
  *
@@ -92,7 +96,7 @@ export class RequestScope<T> {
   resolve(value: T): void {
     if (this.settledFlag) return;
     this.settledFlag = true;
-    this.answerController.abort();
+    this.answerController.abort(ANSWERED);
     this.resolveAnswer(value);
     this.maybeFinish();
   }
@@ -100,7 +104,7 @@ export class RequestScope<T> {
   reject(error: unknown): void {
     if (this.settledFlag) return;
     this.settledFlag = true;
-    this.answerController.abort();
+    this.answerController.abort(ANSWERED);
     this.rejectAnswer(error);
     this.maybeFinish();
   }
@@ -140,7 +144,7 @@ export class RequestScope<T> {
     this.detach();
     // Aborting also on normal completion is harmless (nothing is listening any more) and
     // releases anything a transport may still hold on to.
-    this.controller.abort(reason ?? new AbortedError("request finished"));
+    this.controller.abort(reason ?? FINISHED);
     this.onFinish(this);
   }
 }
