@@ -1,0 +1,2 @@
+// Internal barrel for filter/.
+export * from "./bloom.js";
