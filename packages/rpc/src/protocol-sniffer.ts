@@ -33,7 +33,7 @@ export function sniffProtocol(
   timeoutMs: number,
   onProtocol: (protocol: SniffedProtocol) => void,
 ): void {
-  let buffered = Buffer.alloc(0);
+  let buffered: Buffer = Buffer.alloc(0);
   const timer = setTimeout(() => socket.destroy(), timeoutMs);
   const cleanup = (): void => {
     clearTimeout(timer);
