@@ -24,17 +24,35 @@ const FINISHED = new AbortedError("request finished");
  */
 export class RequestScope<T> {
   readonly promise: Promise<T>;
-  /** Aborts at the deadline or when the component stops. Passed to every replica call. */
-  readonly signal: AbortSignal;
+  /** Aborts when the scope finishes (deadline, stop, or done). Passed to every replica call. */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      // Every replica call of the request listens to it (N calls plus repairs): more than
+      // Node's default of 10 is normal here, not a leak.
+      setMaxListeners(0, this.controller.signal);
+      if (this.finished) this.controller.abort(this.finishReason);
+    }
+    return this.controller.signal;
+  }
   /**
-   * Aborts once the answer is settled or `signal` aborts: for waits that only matter before the
-   * answer (the coordinator's key lock).
+   * Aborts once the answer is settled: for waits that only matter before the answer (the
+   * coordinator's key lock).
    */
-  readonly answerSignal: AbortSignal;
+  get answerSignal(): AbortSignal {
+    if (this.answerController === undefined) {
+      this.answerController = new AbortController();
+      if (this.settledFlag) this.answerController.abort(ANSWERED);
+    }
+    return this.answerController.signal;
+  }
   readonly startMs: number;
   readonly deadlineMs: number;
-  private readonly controller = new AbortController();
-  private readonly answerController = new AbortController();
+  // Created on first use: a request served from the local replica alone never needs them, and
+  // making and aborting two controllers per request was a tenth of a node's CPU per read.
+  private controller: AbortController | undefined;
+  private answerController: AbortController | undefined;
+  private finishReason: unknown = FINISHED;
   private resolveAnswer!: (value: T) => void;
   private rejectAnswer!: (error: unknown) => void;
   private settledFlag = false;
@@ -50,11 +68,6 @@ export class RequestScope<T> {
     private readonly onDeadline: () => Error,
     private readonly onFinish: (scope: RequestScope<T>) => void,
   ) {
-    this.signal = this.controller.signal;
-    this.answerSignal = this.answerController.signal;
-    // Every replica call of the request listens to `signal` (N calls plus repairs): more than
-    // Node's default of 10 is normal here, not a leak.
-    setMaxListeners(0, this.signal);
     this.promise = new Promise<T>((resolve, reject) => {
       this.resolveAnswer = resolve;
       this.rejectAnswer = reject;
@@ -90,13 +103,13 @@ export class RequestScope<T> {
 
   /** Whether background work should stop (deadline passed or component stopped). */
   get done(): boolean {
-    return this.controller.signal.aborted;
+    return this.finished;
   }
 
   resolve(value: T): void {
     if (this.settledFlag) return;
     this.settledFlag = true;
-    this.answerController.abort(ANSWERED);
+    this.answerController?.abort(ANSWERED);
     this.resolveAnswer(value);
     this.maybeFinish();
   }
@@ -104,7 +117,7 @@ export class RequestScope<T> {
   reject(error: unknown): void {
     if (this.settledFlag) return;
     this.settledFlag = true;
-    this.answerController.abort(ANSWERED);
+    this.answerController?.abort(ANSWERED);
     this.rejectAnswer(error);
     this.maybeFinish();
   }
@@ -142,9 +155,9 @@ export class RequestScope<T> {
     this.finished = true;
     this.cancelTimer();
     this.detach();
-    // Aborting also on normal completion is harmless (nothing is listening any more) and
-    // releases anything a transport may still hold on to.
-    this.controller.abort(reason ?? FINISHED);
+    this.finishReason = reason ?? FINISHED;
+    // Aborting also on normal completion releases anything a transport may still hold on to.
+    this.controller?.abort(this.finishReason);
     this.onFinish(this);
   }
 }

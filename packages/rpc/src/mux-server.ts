@@ -144,9 +144,21 @@ class Slots {
   }
 }
 
+/**
+ * A call in progress. Its AbortController is created only when the handler reads
+ * `ctx.signal`: most handlers never do, and a controller per call was a visible share of a
+ * node's CPU. `abortReason` records an abort that happened before anyone asked.
+ */
 interface Running {
-  readonly ac: AbortController;
+  ac: AbortController | undefined;
+  abortReason: unknown;
   timer: NodeJS.Timeout | undefined;
+}
+
+function abortRunning(r: Running, reason: unknown): void {
+  if (r.abortReason !== undefined) return;
+  r.abortReason = reason;
+  r.ac?.abort(reason);
 }
 
 interface OutItem<TRes> {
@@ -190,7 +202,7 @@ async function* serveStream<TReq, TRes, TBody, TResult>(
     finished = true;
     for (const r of running.values()) {
       if (r.timer !== undefined) clearTimeout(r.timer);
-      r.ac.abort(new CanceledError("the stream ended"));
+      abortRunning(r, new CanceledError("the stream ended"));
     }
     running.clear();
     if (err === undefined) {
@@ -239,18 +251,24 @@ async function* serveStream<TReq, TRes, TBody, TResult>(
     }
     const timeoutMs =
       call.timeoutMs > 0 ? Math.min(call.timeoutMs, opts.maxTimeoutMs) : opts.defaultTimeoutMs;
-    const ac = new AbortController();
-    const r: Running = { ac, timer: undefined };
+    const r: Running = { ac: undefined, abortReason: undefined, timer: undefined };
     r.timer = setTimeout(() => {
       r.timer = undefined;
-      ac.abort(
+      abortRunning(
+        r,
         new DeadlineExceededError(`${kind} call exceeded its ${timeoutMs} ms deadline`, timeoutMs),
       );
     }, timeoutMs);
     running.set(call.id, r);
     const hctx: MuxHandlerContext = {
       kind,
-      signal: ac.signal,
+      get signal(): AbortSignal {
+        if (r.ac === undefined) {
+          r.ac = new AbortController();
+          if (r.abortReason !== undefined) r.ac.abort(r.abortReason);
+        }
+        return r.ac.signal;
+      },
       deadline: performance.now() + timeoutMs,
       timeoutMs,
       stream: ctx,
@@ -262,7 +280,7 @@ async function* serveStream<TReq, TRes, TBody, TResult>(
       }
       running.delete(call.id);
       if (r.timer !== undefined) clearTimeout(r.timer);
-      if (ac.signal.aborted) {
+      if (r.abortReason !== undefined) {
         // Canceled or past its deadline: the caller no longer waits for this reply.
         slots.give(1);
       } else {
@@ -322,7 +340,7 @@ async function* serveStream<TReq, TRes, TBody, TResult>(
         if (finished) return;
         if (call.cancel) {
           const r = running.get(call.id);
-          r?.ac.abort(new CanceledError("canceled by the caller"));
+          if (r !== undefined) abortRunning(r, new CanceledError("canceled by the caller"));
           continue;
         }
         // A slot per call read: no free slot, no more reading (back-pressure to the client).
