@@ -32,6 +32,7 @@ type Op =
   | { t: "batch"; ops: { k: Uint8Array; v: Uint8Array | null }[] }
   | { t: "get"; k: Uint8Array }
   | { t: "iter"; r: RangeSpec }
+  | { t: "seek"; r: RangeSpec; target: Uint8Array; n: number }
   | { t: "snap" }
   | { t: "snapGet"; i: number; k: Uint8Array }
   | { t: "snapIter"; i: number; r: RangeSpec }
@@ -68,6 +69,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 4, arbitrary: fc.record({ t: fc.constant("get" as const), k: keyArb }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant("iter" as const), r: rangeArb }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant("seek" as const),
+      r: rangeArb,
+      target: keyArb,
+      n: fc.integer({ min: 1, max: 5 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("snap" as const) }) },
   {
     weight: 2,
@@ -165,6 +175,30 @@ async function runOps(ops: Op[]): Promise<void> {
         case "iter": {
           await settle();
           expect(await dbRange(db, op.r)).toEqual(model.range(op.r));
+          break;
+        }
+        case "seek": {
+          await settle();
+          // seek(target): the next entries are those >= target (reverse: <= target) in range.
+          const it = db.iterator(op.r);
+          it.seek(op.target);
+          const got: [string, string][] = [];
+          for (let i = 0; i < op.n; i++) {
+            const e = it.nextSync();
+            if (e === undefined) break;
+            got.push([hex(e[0]), hex(e[1])]);
+          }
+          await it.close();
+          const { limit: _limit, ...unlimited } = op.r;
+          const all = model.range(unlimited);
+          const t = hex(op.target);
+          const cmp = (a: string, b: string) =>
+            Buffer.compare(Buffer.from(a, "hex"), Buffer.from(b, "hex"));
+          const rest = all.filter(([k]) =>
+            op.r.reverse === true ? cmp(k, t) <= 0 : cmp(k, t) >= 0,
+          );
+          const cap = op.r.limit === undefined ? op.n : Math.min(op.n, op.r.limit);
+          expect(got).toEqual(rest.slice(0, cap));
           break;
         }
         case "snap":
