@@ -1,3 +1,4 @@
+import * as net from "node:net";
 /**
  * The HTTP/2 transport under a mux stream. Each channel owns its own HTTP/2 session (one TCP
  * connection per peer pair, as DESIGN.md wants) through a session manager it can close, and
@@ -47,11 +48,26 @@ export interface StreamTransport {
 
 export function createStreamTransport(options: StreamTransportOptions): StreamTransport {
   const baseUrl = normalizeBaseUrl(options.baseUrl);
-  const sessionManager = new Http2SessionManager(baseUrl, {
-    pingIntervalMs: DEFAULT_STREAM_PING_INTERVAL_MS,
-    pingTimeoutMs: DEFAULT_STREAM_PING_TIMEOUT_MS,
-    ...options.http2,
-  });
+  const sessionManager = new Http2SessionManager(
+    baseUrl,
+    {
+      pingIntervalMs: DEFAULT_STREAM_PING_INTERVAL_MS,
+      pingTimeoutMs: DEFAULT_STREAM_PING_TIMEOUT_MS,
+      ...options.http2,
+    },
+    {
+      // Nagle's algorithm held back small HTTP/2 frames on the peer stream until the previous
+      // segment was acknowledged: a replica write took ~5 ms at one call in flight instead of ~1.
+      createConnection: (authority: URL) => {
+        const socket = net.connect({
+          host: authority.hostname.replace(/^\[(.*)\]$/, "$1"),
+          port: Number(authority.port || (authority.protocol === "https:" ? 443 : 80)),
+        });
+        socket.setNoDelay(true);
+        return socket;
+      },
+    },
+  );
   const common = {
     baseUrl,
     httpVersion: "2" as const,
