@@ -33,6 +33,9 @@ export interface WriteAnswer {
 }
 export type GetInit = MessageInitShape<typeof GetResponseSchema>;
 
+/** A write as it travels to the coordinator in a peer `coordinate` call. */
+type WriteOp = { case: "put"; value: PutRequest } | { case: "delete"; value: DeleteRequest };
+
 /** What a handler knows about the call it serves. */
 export interface CallScope {
   readonly signal: AbortSignal;
@@ -69,56 +72,27 @@ export class RequestHandler {
   ) {}
 
   put(req: PutRequest, scope: CallScope, forwarded = false): Promise<WriteAnswer> {
-    return this.measure(async () => {
-      const result = await this.write(req.key, scope, forwarded, req.options, {
-        local: (o) => this.coordinator.put(req.key, req.value, withContext(o, req.context)),
-        forward: async (peer, timeoutMs, signal) => {
-          const res = await peer.call(
-            "coordinate",
-            { op: { case: "put", value: req } },
-            { timeoutMs, signal },
-          );
-          if (res.result.case !== "put")
-            throw new ConnectError("coordinator answered a put with another kind", Code.Internal);
-          return {
-            context: res.result.value.context,
-            replicasAcked: res.result.value.replicasAcked,
-          };
-        },
-      });
-      return result;
-    });
+    return this.measure(() =>
+      this.write({ case: "put", value: req }, scope, forwarded, (o) =>
+        this.coordinator.put(req.key, req.value, withContext(o, req.context)),
+      ),
+    );
   }
 
   delete(req: DeleteRequest, scope: CallScope, forwarded = false): Promise<WriteAnswer> {
     return this.measure(() =>
-      this.write(req.key, scope, forwarded, req.options, {
-        local: (o) => this.coordinator.delete(req.key, withContext(o, req.context)),
-        forward: async (peer, timeoutMs, signal) => {
-          const res = await peer.call(
-            "coordinate",
-            { op: { case: "delete", value: req } },
-            { timeoutMs, signal },
-          );
-          if (res.result.case !== "delete")
-            throw new ConnectError(
-              "coordinator answered a delete with another kind",
-              Code.Internal,
-            );
-          return {
-            context: res.result.value.context,
-            replicasAcked: res.result.value.replicasAcked,
-          };
-        },
-      }),
+      this.write({ case: "delete", value: req }, scope, forwarded, (o) =>
+        this.coordinator.delete(req.key, withContext(o, req.context)),
+      ),
     );
   }
 
   get(req: GetRequest, scope: CallScope): Promise<GetInit> {
     return this.measure(async () => {
-      const r: GetResult = await this.coordinator
-        .get(req.key, this.quorumOptions(req.options, scope))
-        .catch(rethrowAsConnect);
+      const r: GetResult = await this.coordinator.get(
+        req.key,
+        this.quorumOptions(req.options, scope),
+      );
       return {
         found: r.found,
         siblings: r.siblings.map((s) => ({ value: s.value, timestampMs: BigInt(s.timestampMs) })),
@@ -129,20 +103,13 @@ export class RequestHandler {
   }
 
   private async write(
-    key: Uint8Array,
+    op: WriteOp,
     scope: CallScope,
     forwarded: boolean,
-    options: RequestOptions | undefined,
-    how: {
-      local: (o: QuorumRequestOptions) => Promise<WriteResult>;
-      forward: (
-        peer: ReturnType<PeerPool["forNode"]>,
-        timeoutMs: number,
-        signal: AbortSignal,
-      ) => Promise<WriteAnswer>;
-    },
+    local: (o: QuorumRequestOptions) => Promise<WriteResult>,
   ): Promise<WriteAnswer> {
-    const qo = this.quorumOptions(options, scope);
+    const key = op.value.key;
+    const qo = this.quorumOptions(op.value.options, scope);
     const deadline = performance.now() + (qo.timeoutMs ?? this.defaultTimeoutMs);
     // A forwarded request is coordinated here whatever this node thinks: no forwarding loops.
     // Otherwise: the first live replica coordinates; if forwarding to it fails because it is
@@ -150,23 +117,37 @@ export class RequestHandler {
     for (let attempt = 0; ; attempt++) {
       const target = forwarded ? this.membership.localId : this.coordinator.coordinatorFor(key);
       if (target === undefined || target === this.membership.localId || attempt >= 2) {
-        const r = await how.local(qo).catch(rethrowAsConnect);
+        const r = await local(qo);
         return { context: r.context, replicasAcked: r.replicasAcked };
       }
       const timeoutMs = Math.max(1, Math.floor(deadline - performance.now()));
       try {
-        return await this.peers.observe(
-          target,
-          how.forward(this.peers.forNode(target), timeoutMs, scope.signal),
-        );
+        return await this.peers.observe(target, this.forward(target, op, timeoutMs, scope.signal));
       } catch (e) {
-        if (codeOf(e) === Code.Unavailable && this.membership.isAlive(target) === false) {
+        if (codeOf(e) === Code.Unavailable && !this.membership.isAlive(target)) {
           this.log.debug("coordinator unreachable, rerouting", { target, error: messageOf(e) });
           continue;
         }
-        throw rethrowAsConnectValue(e);
+        throw e;
       }
     }
+  }
+
+  private async forward(
+    target: string,
+    op: WriteOp,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<WriteAnswer> {
+    const res = await this.peers.forNode(target).call("coordinate", { op }, { timeoutMs, signal });
+    if (res.result.case !== op.case) {
+      throw new ConnectError(
+        `coordinator answered a ${op.case} with ${res.result.case}`,
+        Code.Internal,
+      );
+    }
+    const { context, replicasAcked } = res.result.value;
+    return { context, replicasAcked };
   }
 
   private quorumOptions(
@@ -242,10 +223,6 @@ export function rethrowAsConnectValue(e: unknown): ConnectError {
     default:
       return new ConnectError(messageOf(e), codeOf(e, Code.Internal), undefined, undefined, e);
   }
-}
-
-function rethrowAsConnect(e: unknown): never {
-  throw rethrowAsConnectValue(e);
 }
 
 export type { DeleteResponse, GetResponse, PutResponse };
