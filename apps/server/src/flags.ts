@@ -11,7 +11,7 @@ Long flags work with one dash (as the original DistKV documents them) or two.`;
 /**
  * Parses the command line. `short-option-groups: false` is what makes the original's
  * single-dash long flags (`-node-id=node1`) parse as long options instead of -n -o -d -e.
- * Returns undefined when --help or --version was printed.
+ * --help prints the usage and exits the process (yargs does that itself).
  */
 export async function parseFlags(argv: readonly string[]): Promise<RawConfig> {
   const parsed = await yargs([...argv])

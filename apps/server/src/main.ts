@@ -9,7 +9,6 @@ async function main(argv: readonly string[]): Promise<number> {
   let node: DistKVNode;
   try {
     const raw = await parseFlags(argv);
-    if (process.exitCode !== undefined) return Number(process.exitCode);
     const config = resolveConfig(raw);
     const log = createLogger(config.logLevel, { node: config.nodeId });
     node = await DistKVNode.start(config, log);
