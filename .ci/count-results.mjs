@@ -15,7 +15,11 @@ for (const group of ["packages", "apps", "tests"]) {
       if (!existsSync(file)) continue;
       const report = JSON.parse(readFileSync(file, "utf8"));
       passed += report.numPassedTests ?? 0;
-      failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+      // A file that failed to load has no test results of its own: count it as one failure.
+      const brokenFiles = (report.testResults ?? []).filter(
+        (f) => f.status === "failed" && (f.assertionResults ?? []).length === 0,
+      ).length;
+      failed += (report.numFailedTests ?? 0) + brokenFiles;
       skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
     }
   }

@@ -324,17 +324,27 @@ describe("write stalls", () => {
     expect(db.stats().writeStall.slowdowns).toBeGreaterThan(0);
     // Fill the memtable until one is frozen (its flush waits behind the held compaction) and the
     // next is full: then a write stops until the background makes progress.
+    // Decided by the engine's own counter, not by how long a write takes: on a loaded machine a
+    // slowed-down write can take longer than any fixed wait.
     let blocked: Promise<void> | undefined;
-    let done = false;
+    let blockedDone = false;
     for (let i = 0; i < 100 && blocked === undefined; i++) {
+      let settled = false;
       const p = db.put(b(`k${i % 6}`), value).then(() => {
-        done = true;
+        settled = true;
       });
-      done = false;
-      await Promise.race([p, new Promise((r) => setTimeout(r, 20))]);
-      if (!done) blocked = p;
+      while (!settled && db.stats().writeStall.stops === 0) {
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      if (!settled) {
+        blocked = p.then(() => {
+          blockedDone = true;
+        });
+      }
     }
     expect(blocked).toBeDefined();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(blockedDone).toBe(false); // held until the background makes progress
     const mid = db.stats().writeStall;
     expect(mid.stops).toBeGreaterThan(0);
     expect(db.stats().memtable.immutable).toBe(1);
