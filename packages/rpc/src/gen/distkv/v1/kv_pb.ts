@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file distkv/v1/kv.proto.
  */
 export const file_distkv_v1_kv: GenFile = /*@__PURE__*/
-  fileDesc("ChJkaXN0a3YvdjEva3YucHJvdG8SCWRpc3Rrdi52MSKFAQoOUmVxdWVzdE9wdGlvbnMSKwoLY29uc2lzdGVuY3kYASABKA4yFi5kaXN0a3YudjEuQ29uc2lzdGVuY3kSEgoKdGltZW91dF9tcxgCIAEoDRIyCg9jb25mbGljdF9wb2xpY3kYAyABKA4yGS5kaXN0a3YudjEuQ29uZmxpY3RQb2xpY3kiZQoKUHV0UmVxdWVzdBILCgNrZXkYASABKAwSDQoFdmFsdWUYAiABKAwSDwoHY29udGV4dBgDIAEoDBIqCgdvcHRpb25zGAQgASgLMhkuZGlzdGt2LnYxLlJlcXVlc3RPcHRpb25zIjYKC1B1dFJlc3BvbnNlEg8KB2NvbnRleHQYASABKAwSFgoOcmVwbGljYXNfYWNrZWQYAiABKA0iRQoKR2V0UmVxdWVzdBILCgNrZXkYASABKAwSKgoHb3B0aW9ucxgCIAEoCzIZLmRpc3Rrdi52MS5SZXF1ZXN0T3B0aW9ucyIuCgdTaWJsaW5nEg0KBXZhbHVlGAEgASgMEhQKDHRpbWVzdGFtcF9tcxgCIAEoAyJuCgtHZXRSZXNwb25zZRINCgVmb3VuZBgBIAEoCBIkCghzaWJsaW5ncxgCIAMoCzISLmRpc3Rrdi52MS5TaWJsaW5nEg8KB2NvbnRleHQYAyABKAwSGQoRcmVwbGljYXNfYW5zd2VyZWQYBCABKA0iWQoNRGVsZXRlUmVxdWVzdBILCgNrZXkYASABKAwSDwoHY29udGV4dBgCIAEoDBIqCgdvcHRpb25zGAMgASgLMhkuZGlzdGt2LnYxLlJlcXVlc3RPcHRpb25zIjkKDkRlbGV0ZVJlc3BvbnNlEg8KB2NvbnRleHQYASABKAwSFgoOcmVwbGljYXNfYWNrZWQYAiABKA0iaAoOQmF0Y2hPcGVyYXRpb24SJAoDcHV0GAEgASgLMhUuZGlzdGt2LnYxLlB1dFJlcXVlc3RIABIqCgZkZWxldGUYAiABKAsyGC5kaXN0a3YudjEuRGVsZXRlUmVxdWVzdEgAQgQKAm9wIlUKC0JhdGNoUmVzdWx0EgoKAm9rGAEgASgIEhIKCmVycm9yX2NvZGUYAiABKAkSFQoNZXJyb3JfbWVzc2FnZRgDIAEoCRIPCgdjb250ZXh0GAQgASgMImkKDEJhdGNoUmVxdWVzdBItCgpvcGVyYXRpb25zGAEgAygLMhkuZGlzdGt2LnYxLkJhdGNoT3BlcmF0aW9uEioKB29wdGlvbnMYAiABKAsyGS5kaXN0a3YudjEuUmVxdWVzdE9wdGlvbnMiOAoNQmF0Y2hSZXNwb25zZRInCgdyZXN1bHRzGAEgAygLMhYuZGlzdGt2LnYxLkJhdGNoUmVzdWx0InkKCk5vZGVTdGF0dXMSCgoCaWQYASABKAkSDwoHYWRkcmVzcxgCIAEoCRIjCgVzdGF0ZRgDIAEoDjIULmRpc3Rrdi52MS5Ob2RlU3RhdGUSFAoMbGFzdF9zZWVuX21zGAQgASgDEhMKC2luY2FybmF0aW9uGAUgASgEIswBCgtOb2RlTWV0cmljcxIWCg5yZXF1ZXN0c190b3RhbBgBIAEoBBIXCg9yZXF1ZXN0c19mYWlsZWQYAiABKAQSFgoObGF0ZW5jeV9hdmdfbXMYAyABKAESFgoObGF0ZW5jeV9wNTBfbXMYBCABKAESFgoObGF0ZW5jeV9wOTlfbXMYBSABKAESFgoOdXB0aW1lX3NlY29uZHMYBiABKAQSFQoNaGludHNfcGVuZGluZxgHIAEoBBIVCg1zdG9yYWdlX2J5dGVzGAggASgEIg8KDVN0YXR1c1JlcXVlc3QioAIKDlN0YXR1c1Jlc3BvbnNlEg8KB25vZGVfaWQYASABKAkSJAoFbm9kZXMYAiADKAsyFS5kaXN0a3YudjEuTm9kZVN0YXR1cxITCgt0b3RhbF9ub2RlcxgDIAEoDRITCgthbGl2ZV9ub2RlcxgEIAEoDRISCgpkZWFkX25vZGVzGAUgASgNEhwKFGF2YWlsYWJpbGl0eV9wZXJjZW50GAYgASgBEhAKCHJlcGxpY2FzGAcgASgNEhMKC3JlYWRfcXVvcnVtGAggASgNEhQKDHdyaXRlX3F1b3J1bRgJIAEoDRIVCg12aXJ0dWFsX25vZGVzGAogASgNEicKB21ldHJpY3MYCyABKAsyFi5kaXN0a3YudjEuTm9kZU1ldHJpY3MiLgoNUGlwZWxpbmVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkivgEKDFBpcGVsaW5lQ2FsbBIKCgJpZBgBIAEoDRISCgp0aW1lb3V0X21zGAIgASgNEg4KBmNhbmNlbBgDIAEoCBIkCgNwdXQYCiABKAsyFS5kaXN0a3YudjEuUHV0UmVxdWVzdEgAEiQKA2dldBgLIAEoCzIVLmRpc3Rrdi52MS5HZXRSZXF1ZXN0SAASKgoGZGVsZXRlGAwgASgLMhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3RIAEIGCgRib2R5IskBCg1QaXBlbGluZVJlcGx5EgoKAmlkGAEgASgNEikKBWVycm9yGAIgASgLMhguZGlzdGt2LnYxLlBpcGVsaW5lRXJyb3JIABIlCgNwdXQYCiABKAsyFi5kaXN0a3YudjEuUHV0UmVzcG9uc2VIABIlCgNnZXQYCyABKAsyFi5kaXN0a3YudjEuR2V0UmVzcG9uc2VIABIrCgZkZWxldGUYDCABKAsyGS5kaXN0a3YudjEuRGVsZXRlUmVzcG9uc2VIAEIGCgRib2R5IjkKD1BpcGVsaW5lUmVxdWVzdBImCgVjYWxscxgBIAMoCzIXLmRpc3Rrdi52MS5QaXBlbGluZUNhbGwiPQoQUGlwZWxpbmVSZXNwb25zZRIpCgdyZXBsaWVzGAEgAygLMhguZGlzdGt2LnYxLlBpcGVsaW5lUmVwbHkqbAoLQ29uc2lzdGVuY3kSGwoXQ09OU0lTVEVOQ1lfVU5TUEVDSUZJRUQQABITCg9DT05TSVNURU5DWV9PTkUQARIWChJDT05TSVNURU5DWV9RVU9SVU0QAhITCg9DT05TSVNURU5DWV9BTEwQAypoCg5Db25mbGljdFBvbGljeRIfChtDT05GTElDVF9QT0xJQ1lfVU5TUEVDSUZJRUQQABIcChhDT05GTElDVF9QT0xJQ1lfU0lCTElOR1MQARIXChNDT05GTElDVF9QT0xJQ1lfTFdXEAIqrwEKCU5vZGVTdGF0ZRIaChZOT0RFX1NUQVRFX1VOU1BFQ0lGSUVEEAASFAoQTk9ERV9TVEFURV9BTElWRRABEhYKEk5PREVfU1RBVEVfU1VTUEVDVBACEhMKD05PREVfU1RBVEVfREVBRBADEhYKEk5PREVfU1RBVEVfSk9JTklORxAEEhYKEk5PREVfU1RBVEVfTEVBVklORxAFEhMKD05PREVfU1RBVEVfTEVGVBAGMrsCCglLVlNlcnZpY2USNAoDUHV0EhUuZGlzdGt2LnYxLlB1dFJlcXVlc3QaFi5kaXN0a3YudjEuUHV0UmVzcG9uc2USNAoDR2V0EhUuZGlzdGt2LnYxLkdldFJlcXVlc3QaFi5kaXN0a3YudjEuR2V0UmVzcG9uc2USPQoGRGVsZXRlEhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3QaGS5kaXN0a3YudjEuRGVsZXRlUmVzcG9uc2USOgoFQmF0Y2gSFy5kaXN0a3YudjEuQmF0Y2hSZXF1ZXN0GhguZGlzdGt2LnYxLkJhdGNoUmVzcG9uc2USRwoIUGlwZWxpbmUSGi5kaXN0a3YudjEuUGlwZWxpbmVSZXF1ZXN0GhsuZGlzdGt2LnYxLlBpcGVsaW5lUmVzcG9uc2UoATABMk8KDkNsdXN0ZXJTZXJ2aWNlEj0KBlN0YXR1cxIYLmRpc3Rrdi52MS5TdGF0dXNSZXF1ZXN0GhkuZGlzdGt2LnYxLlN0YXR1c1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChJkaXN0a3YvdjEva3YucHJvdG8SCWRpc3Rrdi52MSKFAQoOUmVxdWVzdE9wdGlvbnMSKwoLY29uc2lzdGVuY3kYASABKA4yFi5kaXN0a3YudjEuQ29uc2lzdGVuY3kSEgoKdGltZW91dF9tcxgCIAEoDRIyCg9jb25mbGljdF9wb2xpY3kYAyABKA4yGS5kaXN0a3YudjEuQ29uZmxpY3RQb2xpY3kiZQoKUHV0UmVxdWVzdBILCgNrZXkYASABKAwSDQoFdmFsdWUYAiABKAwSDwoHY29udGV4dBgDIAEoDBIqCgdvcHRpb25zGAQgASgLMhkuZGlzdGt2LnYxLlJlcXVlc3RPcHRpb25zIjYKC1B1dFJlc3BvbnNlEg8KB2NvbnRleHQYASABKAwSFgoOcmVwbGljYXNfYWNrZWQYAiABKA0iRQoKR2V0UmVxdWVzdBILCgNrZXkYASABKAwSKgoHb3B0aW9ucxgCIAEoCzIZLmRpc3Rrdi52MS5SZXF1ZXN0T3B0aW9ucyIuCgdTaWJsaW5nEg0KBXZhbHVlGAEgASgMEhQKDHRpbWVzdGFtcF9tcxgCIAEoAyJuCgtHZXRSZXNwb25zZRINCgVmb3VuZBgBIAEoCBIkCghzaWJsaW5ncxgCIAMoCzISLmRpc3Rrdi52MS5TaWJsaW5nEg8KB2NvbnRleHQYAyABKAwSGQoRcmVwbGljYXNfYW5zd2VyZWQYBCABKA0iWQoNRGVsZXRlUmVxdWVzdBILCgNrZXkYASABKAwSDwoHY29udGV4dBgCIAEoDBIqCgdvcHRpb25zGAMgASgLMhkuZGlzdGt2LnYxLlJlcXVlc3RPcHRpb25zIjkKDkRlbGV0ZVJlc3BvbnNlEg8KB2NvbnRleHQYASABKAwSFgoOcmVwbGljYXNfYWNrZWQYAiABKA0iaAoOQmF0Y2hPcGVyYXRpb24SJAoDcHV0GAEgASgLMhUuZGlzdGt2LnYxLlB1dFJlcXVlc3RIABIqCgZkZWxldGUYAiABKAsyGC5kaXN0a3YudjEuRGVsZXRlUmVxdWVzdEgAQgQKAm9wIlUKC0JhdGNoUmVzdWx0EgoKAm9rGAEgASgIEhIKCmVycm9yX2NvZGUYAiABKAkSFQoNZXJyb3JfbWVzc2FnZRgDIAEoCRIPCgdjb250ZXh0GAQgASgMImkKDEJhdGNoUmVxdWVzdBItCgpvcGVyYXRpb25zGAEgAygLMhkuZGlzdGt2LnYxLkJhdGNoT3BlcmF0aW9uEioKB29wdGlvbnMYAiABKAsyGS5kaXN0a3YudjEuUmVxdWVzdE9wdGlvbnMiOAoNQmF0Y2hSZXNwb25zZRInCgdyZXN1bHRzGAEgAygLMhYuZGlzdGt2LnYxLkJhdGNoUmVzdWx0InkKCk5vZGVTdGF0dXMSCgoCaWQYASABKAkSDwoHYWRkcmVzcxgCIAEoCRIjCgVzdGF0ZRgDIAEoDjIULmRpc3Rrdi52MS5Ob2RlU3RhdGUSFAoMbGFzdF9zZWVuX21zGAQgASgDEhMKC2luY2FybmF0aW9uGAUgASgEIrgBCg9TdHJlYW1pbmdTdGF0dXMSDAoEa2luZBgBIAEoCRIUCgxrZXlzX3NjYW5uZWQYAiABKAQSEgoKa2V5c19tb3ZlZBgDIAEoBBITCgtieXRlc19tb3ZlZBgEIAEoBBIWCg5rZXlzX2VzdGltYXRlZBgFIAEoBBISCgpwZWVyc19kb25lGAYgASgNEhMKC3BlZXJzX3RvdGFsGAcgASgNEhcKD2VsYXBzZWRfc2Vjb25kcxgIIAEoASLMAQoLTm9kZU1ldHJpY3MSFgoOcmVxdWVzdHNfdG90YWwYASABKAQSFwoPcmVxdWVzdHNfZmFpbGVkGAIgASgEEhYKDmxhdGVuY3lfYXZnX21zGAMgASgBEhYKDmxhdGVuY3lfcDUwX21zGAQgASgBEhYKDmxhdGVuY3lfcDk5X21zGAUgASgBEhYKDnVwdGltZV9zZWNvbmRzGAYgASgEEhUKDWhpbnRzX3BlbmRpbmcYByABKAQSFQoNc3RvcmFnZV9ieXRlcxgIIAEoBCIPCg1TdGF0dXNSZXF1ZXN0Is8CCg5TdGF0dXNSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEiQKBW5vZGVzGAIgAygLMhUuZGlzdGt2LnYxLk5vZGVTdGF0dXMSEwoLdG90YWxfbm9kZXMYAyABKA0SEwoLYWxpdmVfbm9kZXMYBCABKA0SEgoKZGVhZF9ub2RlcxgFIAEoDRIcChRhdmFpbGFiaWxpdHlfcGVyY2VudBgGIAEoARIQCghyZXBsaWNhcxgHIAEoDRITCgtyZWFkX3F1b3J1bRgIIAEoDRIUCgx3cml0ZV9xdW9ydW0YCSABKA0SFQoNdmlydHVhbF9ub2RlcxgKIAEoDRInCgdtZXRyaWNzGAsgASgLMhYuZGlzdGt2LnYxLk5vZGVNZXRyaWNzEi0KCXN0cmVhbWluZxgMIAEoCzIaLmRpc3Rrdi52MS5TdHJlYW1pbmdTdGF0dXMiJgoTRGVjb21taXNzaW9uUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJIicKFERlY29tbWlzc2lvblJlc3BvbnNlEg8KB25vZGVfaWQYASABKAkiLgoNUGlwZWxpbmVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkivgEKDFBpcGVsaW5lQ2FsbBIKCgJpZBgBIAEoDRISCgp0aW1lb3V0X21zGAIgASgNEg4KBmNhbmNlbBgDIAEoCBIkCgNwdXQYCiABKAsyFS5kaXN0a3YudjEuUHV0UmVxdWVzdEgAEiQKA2dldBgLIAEoCzIVLmRpc3Rrdi52MS5HZXRSZXF1ZXN0SAASKgoGZGVsZXRlGAwgASgLMhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3RIAEIGCgRib2R5IskBCg1QaXBlbGluZVJlcGx5EgoKAmlkGAEgASgNEikKBWVycm9yGAIgASgLMhguZGlzdGt2LnYxLlBpcGVsaW5lRXJyb3JIABIlCgNwdXQYCiABKAsyFi5kaXN0a3YudjEuUHV0UmVzcG9uc2VIABIlCgNnZXQYCyABKAsyFi5kaXN0a3YudjEuR2V0UmVzcG9uc2VIABIrCgZkZWxldGUYDCABKAsyGS5kaXN0a3YudjEuRGVsZXRlUmVzcG9uc2VIAEIGCgRib2R5IjkKD1BpcGVsaW5lUmVxdWVzdBImCgVjYWxscxgBIAMoCzIXLmRpc3Rrdi52MS5QaXBlbGluZUNhbGwiPQoQUGlwZWxpbmVSZXNwb25zZRIpCgdyZXBsaWVzGAEgAygLMhguZGlzdGt2LnYxLlBpcGVsaW5lUmVwbHkqbAoLQ29uc2lzdGVuY3kSGwoXQ09OU0lTVEVOQ1lfVU5TUEVDSUZJRUQQABITCg9DT05TSVNURU5DWV9PTkUQARIWChJDT05TSVNURU5DWV9RVU9SVU0QAhITCg9DT05TSVNURU5DWV9BTEwQAypoCg5Db25mbGljdFBvbGljeRIfChtDT05GTElDVF9QT0xJQ1lfVU5TUEVDSUZJRUQQABIcChhDT05GTElDVF9QT0xJQ1lfU0lCTElOR1MQARIXChNDT05GTElDVF9QT0xJQ1lfTFdXEAIqrwEKCU5vZGVTdGF0ZRIaChZOT0RFX1NUQVRFX1VOU1BFQ0lGSUVEEAASFAoQTk9ERV9TVEFURV9BTElWRRABEhYKEk5PREVfU1RBVEVfU1VTUEVDVBACEhMKD05PREVfU1RBVEVfREVBRBADEhYKEk5PREVfU1RBVEVfSk9JTklORxAEEhYKEk5PREVfU1RBVEVfTEVBVklORxAFEhMKD05PREVfU1RBVEVfTEVGVBAGMrsCCglLVlNlcnZpY2USNAoDUHV0EhUuZGlzdGt2LnYxLlB1dFJlcXVlc3QaFi5kaXN0a3YudjEuUHV0UmVzcG9uc2USNAoDR2V0EhUuZGlzdGt2LnYxLkdldFJlcXVlc3QaFi5kaXN0a3YudjEuR2V0UmVzcG9uc2USPQoGRGVsZXRlEhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3QaGS5kaXN0a3YudjEuRGVsZXRlUmVzcG9uc2USOgoFQmF0Y2gSFy5kaXN0a3YudjEuQmF0Y2hSZXF1ZXN0GhguZGlzdGt2LnYxLkJhdGNoUmVzcG9uc2USRwoIUGlwZWxpbmUSGi5kaXN0a3YudjEuUGlwZWxpbmVSZXF1ZXN0GhsuZGlzdGt2LnYxLlBpcGVsaW5lUmVzcG9uc2UoATABMqABCg5DbHVzdGVyU2VydmljZRI9CgZTdGF0dXMSGC5kaXN0a3YudjEuU3RhdHVzUmVxdWVzdBoZLmRpc3Rrdi52MS5TdGF0dXNSZXNwb25zZRJPCgxEZWNvbW1pc3Npb24SHi5kaXN0a3YudjEuRGVjb21taXNzaW9uUmVxdWVzdBofLmRpc3Rrdi52MS5EZWNvbW1pc3Npb25SZXNwb25zZWIGcHJvdG8z");
 
 /**
  * Options every request may carry.
@@ -394,6 +394,67 @@ export const NodeStatusSchema: GenMessage<NodeStatus> = /*@__PURE__*/
   messageDesc(file_distkv_v1_kv, 12);
 
 /**
+ * Data movement in progress on the answering node: streaming in while it joins, or handing its
+ * data over while it is decommissioned.
+ *
+ * @generated from message distkv.v1.StreamingStatus
+ */
+export type StreamingStatus = Message<"distkv.v1.StreamingStatus"> & {
+  /**
+   * "join" or "decommission"; empty when nothing is moving.
+   *
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: uint64 keys_scanned = 2;
+   */
+  keysScanned: bigint;
+
+  /**
+   * @generated from field: uint64 keys_moved = 3;
+   */
+  keysMoved: bigint;
+
+  /**
+   * @generated from field: uint64 bytes_moved = 4;
+   */
+  bytesMoved: bigint;
+
+  /**
+   * Keys this node stores, as an estimate of the work (0 when unknown).
+   *
+   * @generated from field: uint64 keys_estimated = 5;
+   */
+  keysEstimated: bigint;
+
+  /**
+   * Sources (join) or targets (decommission) finished, of the total.
+   *
+   * @generated from field: uint32 peers_done = 6;
+   */
+  peersDone: number;
+
+  /**
+   * @generated from field: uint32 peers_total = 7;
+   */
+  peersTotal: number;
+
+  /**
+   * @generated from field: double elapsed_seconds = 8;
+   */
+  elapsedSeconds: number;
+};
+
+/**
+ * Describes the message distkv.v1.StreamingStatus.
+ * Use `create(StreamingStatusSchema)` to create a new message.
+ */
+export const StreamingStatusSchema: GenMessage<StreamingStatus> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_kv, 13);
+
+/**
  * @generated from message distkv.v1.NodeMetrics
  */
 export type NodeMetrics = Message<"distkv.v1.NodeMetrics"> & {
@@ -443,7 +504,7 @@ export type NodeMetrics = Message<"distkv.v1.NodeMetrics"> & {
  * Use `create(NodeMetricsSchema)` to create a new message.
  */
 export const NodeMetricsSchema: GenMessage<NodeMetrics> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 13);
+  messageDesc(file_distkv_v1_kv, 14);
 
 /**
  * @generated from message distkv.v1.StatusRequest
@@ -456,7 +517,7 @@ export type StatusRequest = Message<"distkv.v1.StatusRequest"> & {
  * Use `create(StatusRequestSchema)` to create a new message.
  */
 export const StatusRequestSchema: GenMessage<StatusRequest> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 14);
+  messageDesc(file_distkv_v1_kv, 15);
 
 /**
  * @generated from message distkv.v1.StatusResponse
@@ -522,6 +583,13 @@ export type StatusResponse = Message<"distkv.v1.StatusResponse"> & {
    * @generated from field: distkv.v1.NodeMetrics metrics = 11;
    */
   metrics?: NodeMetrics | undefined;
+
+  /**
+   * Data movement on the answering node; unset when none is in progress or recorded.
+   *
+   * @generated from field: distkv.v1.StreamingStatus streaming = 12;
+   */
+  streaming?: StreamingStatus | undefined;
 };
 
 /**
@@ -529,7 +597,45 @@ export type StatusResponse = Message<"distkv.v1.StatusResponse"> & {
  * Use `create(StatusResponseSchema)` to create a new message.
  */
 export const StatusResponseSchema: GenMessage<StatusResponse> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 15);
+  messageDesc(file_distkv_v1_kv, 16);
+
+/**
+ * @generated from message distkv.v1.DecommissionRequest
+ */
+export type DecommissionRequest = Message<"distkv.v1.DecommissionRequest"> & {
+  /**
+   * The node to decommission; empty means the node that receives the request.
+   *
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+};
+
+/**
+ * Describes the message distkv.v1.DecommissionRequest.
+ * Use `create(DecommissionRequestSchema)` to create a new message.
+ */
+export const DecommissionRequestSchema: GenMessage<DecommissionRequest> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_kv, 17);
+
+/**
+ * @generated from message distkv.v1.DecommissionResponse
+ */
+export type DecommissionResponse = Message<"distkv.v1.DecommissionResponse"> & {
+  /**
+   * The node that was asked to leave (it answers once it has started handing over).
+   *
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+};
+
+/**
+ * Describes the message distkv.v1.DecommissionResponse.
+ * Use `create(DecommissionResponseSchema)` to create a new message.
+ */
+export const DecommissionResponseSchema: GenMessage<DecommissionResponse> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_kv, 18);
 
 /**
  * A failed pipelined operation.
@@ -555,7 +661,7 @@ export type PipelineError = Message<"distkv.v1.PipelineError"> & {
  * Use `create(PipelineErrorSchema)` to create a new message.
  */
 export const PipelineErrorSchema: GenMessage<PipelineError> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 16);
+  messageDesc(file_distkv_v1_kv, 19);
 
 /**
  * One operation sent on a Pipeline stream.
@@ -613,7 +719,7 @@ export type PipelineCall = Message<"distkv.v1.PipelineCall"> & {
  * Use `create(PipelineCallSchema)` to create a new message.
  */
 export const PipelineCallSchema: GenMessage<PipelineCall> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 17);
+  messageDesc(file_distkv_v1_kv, 20);
 
 /**
  * The outcome of the operation with the same id.
@@ -661,7 +767,7 @@ export type PipelineReply = Message<"distkv.v1.PipelineReply"> & {
  * Use `create(PipelineReplySchema)` to create a new message.
  */
 export const PipelineReplySchema: GenMessage<PipelineReply> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 18);
+  messageDesc(file_distkv_v1_kv, 21);
 
 /**
  * One client-to-server stream message: the operations the client issued in one event-loop turn.
@@ -680,7 +786,7 @@ export type PipelineRequest = Message<"distkv.v1.PipelineRequest"> & {
  * Use `create(PipelineRequestSchema)` to create a new message.
  */
 export const PipelineRequestSchema: GenMessage<PipelineRequest> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 19);
+  messageDesc(file_distkv_v1_kv, 22);
 
 /**
  * One server-to-client stream message: replies in completion order, not request order. The
@@ -700,7 +806,7 @@ export type PipelineResponse = Message<"distkv.v1.PipelineResponse"> & {
  * Use `create(PipelineResponseSchema)` to create a new message.
  */
 export const PipelineResponseSchema: GenMessage<PipelineResponse> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 20);
+  messageDesc(file_distkv_v1_kv, 23);
 
 /**
  * How many replicas must answer before a request succeeds. UNSPECIFIED uses the server's
@@ -888,6 +994,17 @@ export const ClusterService: GenService<{
     methodKind: "unary";
     input: typeof StatusRequestSchema;
     output: typeof StatusResponseSchema;
+  },
+  /**
+   * Asks a node to hand its ranges to their new owners, leave the ring and exit. Returns once
+   * the node has announced that it is leaving; `status` shows the progress.
+   *
+   * @generated from rpc distkv.v1.ClusterService.Decommission
+   */
+  decommission: {
+    methodKind: "unary";
+    input: typeof DecommissionRequestSchema;
+    output: typeof DecommissionResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_distkv_v1_kv, 1);

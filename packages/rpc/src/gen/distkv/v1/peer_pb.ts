@@ -23,7 +23,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file distkv/v1/peer.proto.
  */
 export const file_distkv_v1_peer: GenFile = /*@__PURE__*/
-  fileDesc("ChRkaXN0a3YvdjEvcGVlci5wcm90bxIJZGlzdGt2LnYxIm4KE1JlcGxpY2FXcml0ZVJlcXVlc3QSCwoDa2V5GAEgASgMEhAKCHNpYmxpbmdzGAIgASgMEiAKE2hpbnRfdGFyZ2V0X25vZGVfaWQYAyABKAlIAIgBAUIWChRfaGludF90YXJnZXRfbm9kZV9pZCIWChRSZXBsaWNhV3JpdGVSZXNwb25zZSIhChJSZXBsaWNhUmVhZFJlcXVlc3QSCwoDa2V5GAEgASgMIjYKE1JlcGxpY2FSZWFkUmVzcG9uc2USDQoFZm91bmQYASABKAgSEAoIc2libGluZ3MYAiABKAwiIwoLUGluZ1JlcXVlc3QSFAoMZnJvbV9ub2RlX2lkGAEgASgJIh8KDFBpbmdSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJIkgKDUNsdXN0ZXJNZW1iZXISDwoHbm9kZV9pZBgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEhUKDXZpcnR1YWxfbm9kZXMYAyABKA0iYwoMSGVsbG9SZXF1ZXN0EigKBnNlbmRlchgBIAEoCzIYLmRpc3Rrdi52MS5DbHVzdGVyTWVtYmVyEikKB21lbWJlcnMYAiADKAsyGC5kaXN0a3YudjEuQ2x1c3Rlck1lbWJlciJmCg1IZWxsb1Jlc3BvbnNlEioKCHJlY2VpdmVyGAEgASgLMhguZGlzdGt2LnYxLkNsdXN0ZXJNZW1iZXISKQoHbWVtYmVycxgCIAMoCzIYLmRpc3Rrdi52MS5DbHVzdGVyTWVtYmVyIpEBChFDb29yZGluYXRlUmVxdWVzdBIkCgNwdXQYASABKAsyFS5kaXN0a3YudjEuUHV0UmVxdWVzdEgAEiQKA2dldBgCIAEoCzIVLmRpc3Rrdi52MS5HZXRSZXF1ZXN0SAASKgoGZGVsZXRlGAMgASgLMhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3RIAEIECgJvcCKZAQoSQ29vcmRpbmF0ZVJlc3BvbnNlEiUKA3B1dBgBIAEoCzIWLmRpc3Rrdi52MS5QdXRSZXNwb25zZUgAEiUKA2dldBgCIAEoCzIWLmRpc3Rrdi52MS5HZXRSZXNwb25zZUgAEisKBmRlbGV0ZRgDIAEoCzIZLmRpc3Rrdi52MS5EZWxldGVSZXNwb25zZUgAQggKBnJlc3VsdCIqCglQZWVyRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJIrgCCghQZWVyQ2FsbBIKCgJpZBgBIAEoDRISCgp0aW1lb3V0X21zGAIgASgNEg4KBmNhbmNlbBgDIAEoCBI3Cg1yZXBsaWNhX3dyaXRlGAogASgLMh4uZGlzdGt2LnYxLlJlcGxpY2FXcml0ZVJlcXVlc3RIABI1CgxyZXBsaWNhX3JlYWQYCyABKAsyHS5kaXN0a3YudjEuUmVwbGljYVJlYWRSZXF1ZXN0SAASJgoEcGluZxgMIAEoCzIWLmRpc3Rrdi52MS5QaW5nUmVxdWVzdEgAEigKBWhlbGxvGA0gASgLMhcuZGlzdGt2LnYxLkhlbGxvUmVxdWVzdEgAEjIKCmNvb3JkaW5hdGUYDiABKAsyHC5kaXN0a3YudjEuQ29vcmRpbmF0ZVJlcXVlc3RIAEIGCgRib2R5IsECCglQZWVyUmVwbHkSCgoCaWQYASABKA0SJQoFZXJyb3IYAiABKAsyFC5kaXN0a3YudjEuUGVlckVycm9ySAASOAoNcmVwbGljYV93cml0ZRgKIAEoCzIfLmRpc3Rrdi52MS5SZXBsaWNhV3JpdGVSZXNwb25zZUgAEjYKDHJlcGxpY2FfcmVhZBgLIAEoCzIeLmRpc3Rrdi52MS5SZXBsaWNhUmVhZFJlc3BvbnNlSAASJwoEcGluZxgMIAEoCzIXLmRpc3Rrdi52MS5QaW5nUmVzcG9uc2VIABIpCgVoZWxsbxgNIAEoCzIYLmRpc3Rrdi52MS5IZWxsb1Jlc3BvbnNlSAASMwoKY29vcmRpbmF0ZRgOIAEoCzIdLmRpc3Rrdi52MS5Db29yZGluYXRlUmVzcG9uc2VIAEIGCgRib2R5IjQKDkNoYW5uZWxSZXF1ZXN0EiIKBWNhbGxzGAEgAygLMhMuZGlzdGt2LnYxLlBlZXJDYWxsIjgKD0NoYW5uZWxSZXNwb25zZRIlCgdyZXBsaWVzGAEgAygLMhQuZGlzdGt2LnYxLlBlZXJSZXBseTJTCgtQZWVyU2VydmljZRJECgdDaGFubmVsEhkuZGlzdGt2LnYxLkNoYW5uZWxSZXF1ZXN0GhouZGlzdGt2LnYxLkNoYW5uZWxSZXNwb25zZSgBMAFiBnByb3RvMw", [file_distkv_v1_kv]);
+  fileDesc("ChRkaXN0a3YvdjEvcGVlci5wcm90bxIJZGlzdGt2LnYxIm4KE1JlcGxpY2FXcml0ZVJlcXVlc3QSCwoDa2V5GAEgASgMEhAKCHNpYmxpbmdzGAIgASgMEiAKE2hpbnRfdGFyZ2V0X25vZGVfaWQYAyABKAlIAIgBAUIWChRfaGludF90YXJnZXRfbm9kZV9pZCIWChRSZXBsaWNhV3JpdGVSZXNwb25zZSIhChJSZXBsaWNhUmVhZFJlcXVlc3QSCwoDa2V5GAEgASgMIjYKE1JlcGxpY2FSZWFkUmVzcG9uc2USDQoFZm91bmQYASABKAgSEAoIc2libGluZ3MYAiABKAwiIwoLUGluZ1JlcXVlc3QSFAoMZnJvbV9ub2RlX2lkGAEgASgJIh8KDFBpbmdSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJIkgKDUNsdXN0ZXJNZW1iZXISDwoHbm9kZV9pZBgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEhUKDXZpcnR1YWxfbm9kZXMYAyABKA0iYwoMSGVsbG9SZXF1ZXN0EigKBnNlbmRlchgBIAEoCzIYLmRpc3Rrdi52MS5DbHVzdGVyTWVtYmVyEikKB21lbWJlcnMYAiADKAsyGC5kaXN0a3YudjEuQ2x1c3Rlck1lbWJlciJmCg1IZWxsb1Jlc3BvbnNlEioKCHJlY2VpdmVyGAEgASgLMhguZGlzdGt2LnYxLkNsdXN0ZXJNZW1iZXISKQoHbWVtYmVycxgCIAMoCzIYLmRpc3Rrdi52MS5DbHVzdGVyTWVtYmVyIpEBChFDb29yZGluYXRlUmVxdWVzdBIkCgNwdXQYASABKAsyFS5kaXN0a3YudjEuUHV0UmVxdWVzdEgAEiQKA2dldBgCIAEoCzIVLmRpc3Rrdi52MS5HZXRSZXF1ZXN0SAASKgoGZGVsZXRlGAMgASgLMhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3RIAEIECgJvcCKZAQoSQ29vcmRpbmF0ZVJlc3BvbnNlEiUKA3B1dBgBIAEoCzIWLmRpc3Rrdi52MS5QdXRSZXNwb25zZUgAEiUKA2dldBgCIAEoCzIWLmRpc3Rrdi52MS5HZXRSZXNwb25zZUgAEisKBmRlbGV0ZRgDIAEoCzIZLmRpc3Rrdi52MS5EZWxldGVSZXNwb25zZUgAQggKBnJlc3VsdCJKCg1Hb3NzaXBSZXF1ZXN0EhQKDGZyb21fbm9kZV9pZBgBIAEoCRIMCgRkYXRhGAIgASgMEhUKDWV4cGVjdHNfcmVwbHkYAyABKAgiHwoOR29zc2lwUmVzcG9uc2USDQoFcmVwbHkYASABKAwiKAoKVG9rZW5SYW5nZRINCgVzdGFydBgBIAEoBBILCgNlbmQYAiABKAQidgoSU3RyZWFtUmFuZ2VSZXF1ZXN0EiUKBnJhbmdlcxgBIAMoCzIVLmRpc3Rrdi52MS5Ub2tlblJhbmdlEhEKCWFmdGVyX2tleRgCIAEoDBIRCgltYXhfYnl0ZXMYAyABKA0SEwoLbWF4X3NjYW5uZWQYBCABKA0iLAoLU3RyZWFtRW50cnkSCwoDa2V5GAEgASgMEhAKCHNpYmxpbmdzGAIgASgMIm8KE1N0cmVhbVJhbmdlUmVzcG9uc2USJwoHZW50cmllcxgBIAMoCzIWLmRpc3Rrdi52MS5TdHJlYW1FbnRyeRIQCghsYXN0X2tleRgCIAEoDBIMCgRkb25lGAMgASgIEg8KB3NjYW5uZWQYBCABKA0iKgoJUGVlckVycm9yEgwKBGNvZGUYASABKA0SDwoHbWVzc2FnZRgCIAEoCSKbAwoIUGVlckNhbGwSCgoCaWQYASABKA0SEgoKdGltZW91dF9tcxgCIAEoDRIOCgZjYW5jZWwYAyABKAgSNwoNcmVwbGljYV93cml0ZRgKIAEoCzIeLmRpc3Rrdi52MS5SZXBsaWNhV3JpdGVSZXF1ZXN0SAASNQoMcmVwbGljYV9yZWFkGAsgASgLMh0uZGlzdGt2LnYxLlJlcGxpY2FSZWFkUmVxdWVzdEgAEiYKBHBpbmcYDCABKAsyFi5kaXN0a3YudjEuUGluZ1JlcXVlc3RIABIoCgVoZWxsbxgNIAEoCzIXLmRpc3Rrdi52MS5IZWxsb1JlcXVlc3RIABIyCgpjb29yZGluYXRlGA4gASgLMhwuZGlzdGt2LnYxLkNvb3JkaW5hdGVSZXF1ZXN0SAASKgoGZ29zc2lwGA8gASgLMhguZGlzdGt2LnYxLkdvc3NpcFJlcXVlc3RIABI1CgxzdHJlYW1fcmFuZ2UYECABKAsyHS5kaXN0a3YudjEuU3RyZWFtUmFuZ2VSZXF1ZXN0SABCBgoEYm9keSKmAwoJUGVlclJlcGx5EgoKAmlkGAEgASgNEiUKBWVycm9yGAIgASgLMhQuZGlzdGt2LnYxLlBlZXJFcnJvckgAEjgKDXJlcGxpY2Ffd3JpdGUYCiABKAsyHy5kaXN0a3YudjEuUmVwbGljYVdyaXRlUmVzcG9uc2VIABI2CgxyZXBsaWNhX3JlYWQYCyABKAsyHi5kaXN0a3YudjEuUmVwbGljYVJlYWRSZXNwb25zZUgAEicKBHBpbmcYDCABKAsyFy5kaXN0a3YudjEuUGluZ1Jlc3BvbnNlSAASKQoFaGVsbG8YDSABKAsyGC5kaXN0a3YudjEuSGVsbG9SZXNwb25zZUgAEjMKCmNvb3JkaW5hdGUYDiABKAsyHS5kaXN0a3YudjEuQ29vcmRpbmF0ZVJlc3BvbnNlSAASKwoGZ29zc2lwGA8gASgLMhkuZGlzdGt2LnYxLkdvc3NpcFJlc3BvbnNlSAASNgoMc3RyZWFtX3JhbmdlGBAgASgLMh4uZGlzdGt2LnYxLlN0cmVhbVJhbmdlUmVzcG9uc2VIAEIGCgRib2R5IjQKDkNoYW5uZWxSZXF1ZXN0EiIKBWNhbGxzGAEgAygLMhMuZGlzdGt2LnYxLlBlZXJDYWxsIjgKD0NoYW5uZWxSZXNwb25zZRIlCgdyZXBsaWVzGAEgAygLMhQuZGlzdGt2LnYxLlBlZXJSZXBseTJTCgtQZWVyU2VydmljZRJECgdDaGFubmVsEhkuZGlzdGt2LnYxLkNoYW5uZWxSZXF1ZXN0GhouZGlzdGt2LnYxLkNoYW5uZWxSZXNwb25zZSgBMAFiBnByb3RvMw", [file_distkv_v1_kv]);
 
 /**
  * Writes an encoded sibling set to a replica, which merges it with what it stores.
@@ -309,6 +309,187 @@ export const CoordinateResponseSchema: GenMessage<CoordinateResponse> = /*@__PUR
   messageDesc(file_distkv_v1_peer, 10);
 
 /**
+ * A @distkv/gossip datagram or push-pull request, carried opaquely. The receiver hands
+ * `data` to its gossip instance; for a push-pull request it answers with gossip's reply.
+ *
+ * @generated from message distkv.v1.GossipRequest
+ */
+export type GossipRequest = Message<"distkv.v1.GossipRequest"> & {
+  /**
+   * The sending node's id, so the receiver can record when it last heard from it.
+   *
+   * @generated from field: string from_node_id = 1;
+   */
+  fromNodeId: string;
+
+  /**
+   * Encoded by @distkv/gossip (its own versioned wire format).
+   *
+   * @generated from field: bytes data = 2;
+   */
+  data: Uint8Array;
+
+  /**
+   * True for a push-pull request, which expects `reply`; false for a datagram (empty reply).
+   *
+   * @generated from field: bool expects_reply = 3;
+   */
+  expectsReply: boolean;
+};
+
+/**
+ * Describes the message distkv.v1.GossipRequest.
+ * Use `create(GossipRequestSchema)` to create a new message.
+ */
+export const GossipRequestSchema: GenMessage<GossipRequest> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 11);
+
+/**
+ * @generated from message distkv.v1.GossipResponse
+ */
+export type GossipResponse = Message<"distkv.v1.GossipResponse"> & {
+  /**
+   * @generated from field: bytes reply = 1;
+   */
+  reply: Uint8Array;
+};
+
+/**
+ * Describes the message distkv.v1.GossipResponse.
+ * Use `create(GossipResponseSchema)` to create a new message.
+ */
+export const GossipResponseSchema: GenMessage<GossipResponse> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 12);
+
+/**
+ * A half-open range of ring tokens, (start, end], that may wrap around zero; start == end
+ * means the whole ring.
+ *
+ * @generated from message distkv.v1.TokenRange
+ */
+export type TokenRange = Message<"distkv.v1.TokenRange"> & {
+  /**
+   * @generated from field: uint64 start = 1;
+   */
+  start: bigint;
+
+  /**
+   * @generated from field: uint64 end = 2;
+   */
+  end: bigint;
+};
+
+/**
+ * Describes the message distkv.v1.TokenRange.
+ * Use `create(TokenRangeSchema)` to create a new message.
+ */
+export const TokenRangeSchema: GenMessage<TokenRange> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 13);
+
+/**
+ * One page of a node's stored data whose keys hash into `ranges`, in key order after
+ * `after_key`: how a joining node streams the ranges it will own from their current replicas.
+ *
+ * @generated from message distkv.v1.StreamRangeRequest
+ */
+export type StreamRangeRequest = Message<"distkv.v1.StreamRangeRequest"> & {
+  /**
+   * @generated from field: repeated distkv.v1.TokenRange ranges = 1;
+   */
+  ranges: TokenRange[];
+
+  /**
+   * Resume after this key (exclusive); empty starts from the first key.
+   *
+   * @generated from field: bytes after_key = 2;
+   */
+  afterKey: Uint8Array;
+
+  /**
+   * Stop the page after about this many bytes of siblings (at least one entry is returned).
+   *
+   * @generated from field: uint32 max_bytes = 3;
+   */
+  maxBytes: number;
+
+  /**
+   * Stop the page after scanning this many keys, matching or not, so a request stays short.
+   *
+   * @generated from field: uint32 max_scanned = 4;
+   */
+  maxScanned: number;
+};
+
+/**
+ * Describes the message distkv.v1.StreamRangeRequest.
+ * Use `create(StreamRangeRequestSchema)` to create a new message.
+ */
+export const StreamRangeRequestSchema: GenMessage<StreamRangeRequest> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 14);
+
+/**
+ * @generated from message distkv.v1.StreamEntry
+ */
+export type StreamEntry = Message<"distkv.v1.StreamEntry"> & {
+  /**
+   * @generated from field: bytes key = 1;
+   */
+  key: Uint8Array;
+
+  /**
+   * A sibling set encoded by @distkv/vclock (tombstones included).
+   *
+   * @generated from field: bytes siblings = 2;
+   */
+  siblings: Uint8Array;
+};
+
+/**
+ * Describes the message distkv.v1.StreamEntry.
+ * Use `create(StreamEntrySchema)` to create a new message.
+ */
+export const StreamEntrySchema: GenMessage<StreamEntry> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 15);
+
+/**
+ * @generated from message distkv.v1.StreamRangeResponse
+ */
+export type StreamRangeResponse = Message<"distkv.v1.StreamRangeResponse"> & {
+  /**
+   * @generated from field: repeated distkv.v1.StreamEntry entries = 1;
+   */
+  entries: StreamEntry[];
+
+  /**
+   * The last key scanned; the next request resumes after it.
+   *
+   * @generated from field: bytes last_key = 2;
+   */
+  lastKey: Uint8Array;
+
+  /**
+   * True when the scan reached the end of the data.
+   *
+   * @generated from field: bool done = 3;
+   */
+  done: boolean;
+
+  /**
+   * Keys scanned by this request (matching or not), for progress.
+   *
+   * @generated from field: uint32 scanned = 4;
+   */
+  scanned: number;
+};
+
+/**
+ * Describes the message distkv.v1.StreamRangeResponse.
+ * Use `create(StreamRangeResponseSchema)` to create a new message.
+ */
+export const StreamRangeResponseSchema: GenMessage<StreamRangeResponse> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 16);
+
+/**
  * A failed call. Travels in a reply frame instead of a response body.
  *
  * @generated from message distkv.v1.PeerError
@@ -332,7 +513,7 @@ export type PeerError = Message<"distkv.v1.PeerError"> & {
  * Use `create(PeerErrorSchema)` to create a new message.
  */
 export const PeerErrorSchema: GenMessage<PeerError> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 11);
+  messageDesc(file_distkv_v1_peer, 17);
 
 /**
  * One call frame.
@@ -395,6 +576,18 @@ export type PeerCall = Message<"distkv.v1.PeerCall"> & {
      */
     value: CoordinateRequest;
     case: "coordinate";
+  } | {
+    /**
+     * @generated from field: distkv.v1.GossipRequest gossip = 15;
+     */
+    value: GossipRequest;
+    case: "gossip";
+  } | {
+    /**
+     * @generated from field: distkv.v1.StreamRangeRequest stream_range = 16;
+     */
+    value: StreamRangeRequest;
+    case: "streamRange";
   } | { case: undefined; value?: undefined };
 };
 
@@ -403,7 +596,7 @@ export type PeerCall = Message<"distkv.v1.PeerCall"> & {
  * Use `create(PeerCallSchema)` to create a new message.
  */
 export const PeerCallSchema: GenMessage<PeerCall> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 12);
+  messageDesc(file_distkv_v1_peer, 18);
 
 /**
  * One reply frame: the outcome of the call with the same id.
@@ -455,6 +648,18 @@ export type PeerReply = Message<"distkv.v1.PeerReply"> & {
      */
     value: CoordinateResponse;
     case: "coordinate";
+  } | {
+    /**
+     * @generated from field: distkv.v1.GossipResponse gossip = 15;
+     */
+    value: GossipResponse;
+    case: "gossip";
+  } | {
+    /**
+     * @generated from field: distkv.v1.StreamRangeResponse stream_range = 16;
+     */
+    value: StreamRangeResponse;
+    case: "streamRange";
   } | { case: undefined; value?: undefined };
 };
 
@@ -463,7 +668,7 @@ export type PeerReply = Message<"distkv.v1.PeerReply"> & {
  * Use `create(PeerReplySchema)` to create a new message.
  */
 export const PeerReplySchema: GenMessage<PeerReply> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 13);
+  messageDesc(file_distkv_v1_peer, 19);
 
 /**
  * One client-to-server stream message: the call frames of one event-loop turn.
@@ -482,7 +687,7 @@ export type ChannelRequest = Message<"distkv.v1.ChannelRequest"> & {
  * Use `create(ChannelRequestSchema)` to create a new message.
  */
 export const ChannelRequestSchema: GenMessage<ChannelRequest> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 14);
+  messageDesc(file_distkv_v1_peer, 20);
 
 /**
  * One server-to-client stream message: the reply frames of one event-loop turn. The server
@@ -502,7 +707,7 @@ export type ChannelResponse = Message<"distkv.v1.ChannelResponse"> & {
  * Use `create(ChannelResponseSchema)` to create a new message.
  */
 export const ChannelResponseSchema: GenMessage<ChannelResponse> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 15);
+  messageDesc(file_distkv_v1_peer, 21);
 
 /**
  * Node-to-node calls, multiplexed over one bidirectional stream per pair of nodes.
