@@ -30,12 +30,23 @@ import { RequestScope } from "./request-scope.js";
 import { QuorumStats, type QuorumStatsSnapshot } from "./stats.js";
 import { runWrite } from "./write-path.js";
 
+const NO_PENDING: readonly string[] = Object.freeze([]);
+
 export interface CoordinatorInit {
   /**
    * The ring, or a function returning the current one (when membership changes replace it).
    * Read at the start of every request.
    */
   ring: HashRing | (() => HashRing);
+  /**
+   * The nodes that are taking over `key` but are not yet among its replicas on `ring`: a node
+   * joining the ring, or the next node on the ring when a replica is leaving (Cassandra's
+   * "pending ranges"). Writes go to them as well and each must acknowledge too (W + pending),
+   * so that no write acknowledged during the hand-over is missing on the new owner. Reads keep
+   * using `ring`. Called on every write; must be cheap when nothing is moving.
+   * @default no pending replicas
+   */
+  pendingReplicas?: (key: Uint8Array) => readonly string[];
   /** Liveness and this node's id (`membership.localId`). */
   membership: MembershipView;
   /** This node's replica data: the coordinator's own copy is read and merged here. */
@@ -108,6 +119,7 @@ export class Coordinator {
       logger: init.logger ?? silentLogger,
       lock: new KeyLock(),
       ring: this.ringSource,
+      pendingReplicas: init.pendingReplicas ?? (() => NO_PENDING),
       isAlive: (id) => id === localId || membership.isAlive(id),
       openScope: <T>(
         timeoutMs: number,

@@ -21,6 +21,8 @@ export interface CoordinatorCore {
   readonly logger: QuorumLogger;
   readonly lock: KeyLock;
   ring(): HashRing;
+  /** Nodes taking over `key` (joining, or gaining it from a leaving node); usually none. */
+  pendingReplicas(key: Uint8Array): readonly string[];
   /** Membership liveness; the local node is always alive. */
   isAlive(nodeId: string): boolean;
   openScope<T>(

@@ -65,7 +65,7 @@ interface Slot {
  *    deadline.
  */
 export function runWrite(core: CoordinatorCore, p: WriteParams): Promise<WriteResult> {
-  const { key, needed } = p;
+  const { key } = p;
   const ring = core.ring();
   const n = core.options.replicas;
   const local = core.localId;
@@ -90,9 +90,15 @@ export function runWrite(core: CoordinatorCore, p: WriteParams): Promise<WriteRe
     return undefined;
   };
 
+  // Nodes taking the key over must acknowledge as well (W + pending), or a write acknowledged
+  // during a hand-over could be missing from the new owner once it replaces an old replica.
+  const takingOver = core.pendingReplicas(key).filter((id) => id !== local && !excluded.has(id));
+  for (const id of takingOver) excluded.add(id);
+  const needed = p.needed + takingOver.length;
+
   const slots: Slot[] = [];
   const down: ReplicaFailure[] = [];
-  for (const owner of preference) {
+  for (const owner of [...preference, ...takingOver]) {
     if (owner === local) continue;
     if (core.isAlive(owner)) {
       slots.push({ owner, target: owner, hinted: false, counts: true, state: "pending" });
@@ -107,7 +113,7 @@ export function runWrite(core: CoordinatorCore, p: WriteParams): Promise<WriteRe
   const possible = 1 + slots.filter((s) => s.counts).length;
   if (possible < needed) {
     const detail =
-      preference.length < needed
+      preference.length + takingOver.length < needed
         ? `the ring has only ${preference.length} of the ${n} replicas`
         : `at most ${possible} could acknowledge`;
     throw new UnavailableError("write", needed, 0, down, detail);
