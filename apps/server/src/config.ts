@@ -22,6 +22,8 @@ export interface ServerConfig {
   readonly conflictPolicy: "siblings" | "lww";
   /** Acknowledge writes only after the local WAL is fsynced. */
   readonly syncWrites: boolean;
+  /** Data moved to a joining node or away from a leaving one, at most this fast; 0: unlimited. */
+  readonly streamRateBytesPerSecond: number;
   readonly logLevel: LogLevel;
 }
 
@@ -39,6 +41,7 @@ export const DEFAULTS = {
   maxValueBytes: 1024 * 1024,
   conflictPolicy: "siblings",
   syncWrites: false,
+  streamRateMbPerSecond: 32,
   logLevel: "info",
 } as const;
 
@@ -57,6 +60,7 @@ export interface RawConfig {
   writeQuorum?: number | undefined;
   virtualNodes?: number | undefined;
   requestTimeoutMs?: number | undefined;
+  streamRateMbPerSecond?: number | undefined;
   maxKeyBytes?: number | undefined;
   maxValueBytes?: number | undefined;
   conflictPolicy?: string | undefined;
@@ -117,6 +121,12 @@ export function resolveConfig(raw: RawConfig): ServerConfig {
     1,
     600_000,
   );
+  const streamRate = raw.streamRateMbPerSecond ?? DEFAULTS.streamRateMbPerSecond;
+  if (typeof streamRate !== "number" || !Number.isFinite(streamRate) || streamRate < 0) {
+    throw new ConfigError(
+      `--stream-rate-mb must be a number of MiB per second >= 0 (0: unlimited), got ${String(streamRate)}`,
+    );
+  }
   const maxKeyBytes = integer("max-key-bytes", raw.maxKeyBytes, DEFAULTS.maxKeyBytes, 1, 65_536);
   const maxValueBytes = integer(
     "max-value-bytes",
@@ -166,6 +176,7 @@ export function resolveConfig(raw: RawConfig): ServerConfig {
     maxValueBytes,
     conflictPolicy,
     syncWrites: raw.syncWrites ?? DEFAULTS.syncWrites,
+    streamRateBytesPerSecond: Math.round(streamRate * 1024 * 1024),
     logLevel: logLevel as LogLevel,
   });
 }

@@ -59,6 +59,12 @@ export async function parseFlags(argv: readonly string[]): Promise<RawConfig> {
       default: DEFAULTS.requestTimeoutMs,
       describe: "Default deadline of a client request",
     })
+    .option("stream-rate-mb", {
+      type: "number",
+      default: DEFAULTS.streamRateMbPerSecond,
+      describe:
+        "MiB per second at most when streaming data to a joining node or away on decommission (0: unlimited)",
+    })
     .option("max-key-bytes", { type: "number", default: DEFAULTS.maxKeyBytes })
     .option("max-value-bytes", { type: "number", default: DEFAULTS.maxValueBytes })
     .option("conflict-policy", {
@@ -96,6 +102,7 @@ export async function parseFlags(argv: readonly string[]): Promise<RawConfig> {
     writeQuorum: parsed["write-quorum"],
     virtualNodes: parsed["virtual-nodes"],
     requestTimeoutMs: parsed["request-timeout-ms"],
+    streamRateMbPerSecond: parsed["stream-rate-mb"],
     maxKeyBytes: parsed["max-key-bytes"],
     maxValueBytes: parsed["max-value-bytes"],
     conflictPolicy: parsed["conflict-policy"],

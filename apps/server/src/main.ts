@@ -39,6 +39,15 @@ async function main(argv: readonly string[]): Promise<number> {
       };
       process.on("SIGTERM", onSignal);
       process.on("SIGINT", onSignal);
+      // A decommissioned node exits once it has handed its data over and left.
+      node.left.then(() => {
+        log.info("left the cluster: shutting down");
+        node.stop().then(resolve, (e) => {
+          log.error("shutdown failed", { error: messageOf(e) });
+          process.exitCode = 1;
+          resolve();
+        });
+      });
     });
     log.info("stopped");
     return Number(process.exitCode ?? 0);

@@ -1,4 +1,5 @@
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
+import { Gossip, type Member } from "@distkv/gossip";
 import { isLockedError } from "@distkv/lsm";
 import {
   Coordinator,
@@ -7,12 +8,11 @@ import {
   QuorumStats,
   Replica,
 } from "@distkv/quorum";
-import { HashRing } from "@distkv/ring";
 import {
   type BatchRequest,
   type BatchResult,
-  type ClusterMember,
   ClusterService,
+  createDistKVClient,
   createDistKVServer,
   createPipelineHandler,
   type DistKVServer,
@@ -22,21 +22,28 @@ import {
   registerPeerService,
 } from "@distkv/rpc";
 import type { ServerConfig } from "./config.js";
+import { PeerGossipTransport } from "./gossip-transport.js";
+import { Handover, WriteTracker } from "./handover.js";
 import type { Logger } from "./log.js";
-import { type MemberEndpoint, StaticMembership } from "./membership.js";
+import { ClusterMembership, encodeNodeMetadata } from "./membership.js";
 import { NodeMetrics } from "./metrics.js";
+import { readNodeState, type NodeState as StoredNodeState } from "./node-state.js";
 import { PeerPool } from "./peers.js";
 import { type CallScope, RequestHandler, rethrowAsConnectValue } from "./requests.js";
 import { NodeStorage } from "./storage.js";
 
-/** How often members are pinged and member lists exchanged (until gossip replaces it). */
-const PROBE_INTERVAL_MS = 1000;
-/** A ping slower than this counts as a failure and marks the member down. */
-const PROBE_TIMEOUT_MS = 1500;
 /** Most operations one Batch call may carry. */
 export const MAX_BATCH_OPERATIONS = 1000;
 /** Batch operations run at once. */
 const BATCH_CONCURRENCY = 32;
+/** Wait between two attempts to reach the seeds. */
+const JOIN_RETRY_MS = 1000;
+/**
+ * Dead members stay on the ring (failure is not removal) and in gossip this long; past it a
+ * dead node is forgotten and its ranges move to the others without streaming, so a node down
+ * for longer must be brought back with a fresh id (see the README on replacing nodes).
+ */
+const DEAD_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
 export class StartupError extends Error {
   override readonly name = "StartupError";
@@ -46,10 +53,24 @@ function scopeOf(ctx: HandlerContext): CallScope {
   return { signal: ctx.signal, timeoutMs: ctx.timeoutMs() };
 }
 
-/** A DistKV node: storage, ring, membership, coordinator and the one-port server. */
+const STATE_OF: Record<Member["status"], NodeState> = {
+  normal: NodeState.ALIVE,
+  joining: NodeState.JOINING,
+  leaving: NodeState.LEAVING,
+  suspect: NodeState.SUSPECT,
+  dead: NodeState.DEAD,
+  left: NodeState.LEFT,
+};
+
+/** A DistKV node: storage, gossip membership, ring, coordinator, hand-overs and the one-port server. */
 export class DistKVNode {
-  private probeTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
+  private readonly stopController = new AbortController();
+  private leftResolve!: () => void;
+  /** Resolves when this node has been decommissioned and has left the cluster. */
+  readonly left = new Promise<void>((resolve) => {
+    this.leftResolve = resolve;
+  });
 
   private constructor(
     readonly config: ServerConfig,
@@ -57,10 +78,8 @@ export class DistKVNode {
     private readonly log: Logger,
     private readonly storage: NodeStorage,
     private readonly server: DistKVServer,
-    private readonly membership: StaticMembership,
-    private readonly peers: PeerPool,
-    private readonly coordinator: Coordinator,
-    private readonly handoff: HintedHandoff,
+    private readonly parts: Parts,
+    private readonly stored: StoredNodeState | undefined,
   ) {}
 
   static async start(config: ServerConfig, log: Logger): Promise<DistKVNode> {
@@ -75,13 +94,27 @@ export class DistKVNode {
       }
       throw new StartupError(`cannot open data dir ${config.dataDir}: ${messageOf(e)}`);
     }
+    let stored: StoredNodeState | undefined;
+    try {
+      stored = await readNodeState(config.dataDir);
+    } catch (e) {
+      await storage.close();
+      throw new StartupError(`cannot read the node state: ${messageOf(e)}`);
+    }
+    if (stored?.phase === "left") {
+      await storage.close();
+      throw new StartupError(
+        `node ${config.nodeId} was decommissioned and left the cluster; start a new node with an empty data dir (and a new id) instead`,
+      );
+    }
 
-    // With port 0 (tests) the advertised address is only known after listen(): setAddress().
-    const built = DistKVNode.compose(config, log, storage);
+    // The routes exist before the parts that serve them: with port 0 (tests) the address that
+    // gossip announces is only known once the server listens. Nothing is served in between.
+    const holder: { parts?: Parts } = {};
     const server = createDistKVServer({
       host: config.host === "localhost" ? "127.0.0.1" : config.host,
       port: config.port,
-      routes: built.routes,
+      routes: routesFor(config, holder),
       readMaxBytes: config.maxValueBytes + config.maxKeyBytes + 64 * 1024,
       onError: (err) => log.debug("connection error", { error: messageOf(err) }),
     });
@@ -93,149 +126,331 @@ export class DistKVNode {
       throw new StartupError(`cannot listen on ${config.address}: ${messageOf(e)}`);
     }
     const address = config.port === 0 ? `${config.host}:${port}` : config.address;
-    built.setAddress(address);
-    const node = new DistKVNode(
-      config,
-      address,
-      log,
-      storage,
-      server,
-      built.membership,
-      built.peers,
-      built.coordinator,
-      built.handoff,
-    );
-    built.handoff.start();
-    node.probeTimer = setInterval(() => void node.probe(), PROBE_INTERVAL_MS);
-    void node.probe();
-    if (config.seedNodes.length === 0 && config.replicas > 1) {
-      log.warn(
-        `no seed nodes: this node is a cluster of one until others join; writes need ${config.writeQuorum} and reads ${config.readQuorum} live replicas`,
-      );
-    }
+    const parts = compose(config, log, storage, address, stored);
+    holder.parts = parts;
+    const node = new DistKVNode(config, address, log, storage, server, parts, stored);
+    parts.runDecommission = () => node.runDecommission();
+    parts.gossip.start();
+    parts.handoff.start();
+    void node.joinCluster();
     return node;
   }
 
-  private static compose(config: ServerConfig, log: Logger, storage: NodeStorage) {
-    let self: MemberEndpoint = {
-      id: config.nodeId,
-      address: config.address,
-      virtualNodes: config.virtualNodes,
-    };
-    const membership = new StaticMembership(self);
-    const ring = new HashRing({ virtualNodes: config.virtualNodes });
-    ring.addNode(config.nodeId, { virtualNodes: config.virtualNodes });
-    membership.onJoin((m) => {
-      if (!ring.hasNode(m.id)) ring.addNode(m.id, { virtualNodes: m.virtualNodes });
-      log.info("node joined", { node: m.id, address: m.address });
-    });
-    membership.subscribe((e) => log.info(`node ${e.type}`, { node: e.nodeId }));
+  /** The node's own view, for tests and embedding. */
+  get phase(): Member["phase"] {
+    return this.parts.gossip.localMember.phase;
+  }
 
-    const quorumLog: QuorumLogger = log.forComponent("distkv:quorum");
-    const stats = new QuorumStats();
-    const peers = new PeerPool(membership, config.nodeId);
-    const coordinator = new Coordinator({
-      ring,
-      membership,
-      store: storage,
-      transport: peers,
-      stats,
-      logger: quorumLog,
-      options: {
-        replicas: config.replicas,
-        readQuorum: config.readQuorum,
-        writeQuorum: config.writeQuorum,
-        timeoutMs: config.requestTimeoutMs,
-        maxKeyBytes: config.maxKeyBytes,
-        maxValueBytes: config.maxValueBytes,
-        conflictPolicy: config.conflictPolicy,
-      },
-    });
-    const replica = new Replica({
-      localId: config.nodeId,
-      store: storage,
-      hintStore: storage,
-      stats,
-      logger: quorumLog,
-      options: { maxKeyBytes: config.maxKeyBytes },
-    });
-    const handoff = new HintedHandoff({
-      membership,
-      hintStore: storage,
-      transport: peers,
-      stats,
-      logger: quorumLog,
-    });
-    const metrics = new NodeMetrics();
-    const requests = new RequestHandler(
-      coordinator,
-      membership,
-      peers,
-      metrics,
-      config.requestTimeoutMs,
-      log.forComponent("distkv:requests"),
-    );
-
-    const toMember = (m: MemberEndpoint): ClusterMember =>
-      ({ nodeId: m.id, address: m.address, virtualNodes: m.virtualNodes }) as ClusterMember;
-    const fromMember = (m: {
-      nodeId: string;
-      address: string;
-      virtualNodes: number;
-    }): MemberEndpoint | undefined =>
-      m.nodeId === "" || m.address === "" || m.virtualNodes < 1
-        ? undefined
-        : { id: m.nodeId, address: m.address, virtualNodes: m.virtualNodes };
-
-    const batch = async (req: BatchRequest, ctx: HandlerContext) => {
-      if (req.operations.length > MAX_BATCH_OPERATIONS) {
-        throw new ConnectError(
-          `a batch may carry at most ${MAX_BATCH_OPERATIONS} operations, got ${req.operations.length}`,
-          Code.InvalidArgument,
-        );
-      }
-      const scope = scopeOf(ctx);
-      const results: BatchResult[] = new Array(req.operations.length);
-      let next = 0;
-      const worker = async () => {
-        while (next < req.operations.length) {
-          const i = next++;
-          const op = req.operations[i]!.op;
+  /** Contacts the seeds until one answers, then streams in data if this node is new. */
+  private async joinCluster(): Promise<void> {
+    const { gossip, membership, handover } = this.parts;
+    const { seedNodes, replicas, writeQuorum, readQuorum } = this.config;
+    const signal = this.stopController.signal;
+    try {
+      if (seedNodes.length > 0) {
+        for (let attempt = 1; ; attempt++) {
           try {
-            if (op.case === "put") {
-              op.value.options ??= req.options;
-              const r = await requests.put(op.value, scope);
-              results[i] = { ok: true, context: r.context ?? new Uint8Array() } as BatchResult;
-            } else if (op.case === "delete") {
-              op.value.options ??= req.options;
-              const r = await requests.delete(op.value, scope);
-              results[i] = { ok: true, context: r.context ?? new Uint8Array() } as BatchResult;
-            } else {
-              throw new ConnectError(
-                "batch operation has neither put nor delete",
-                Code.InvalidArgument,
-              );
-            }
+            const reached = await gossip.join(seedNodes, { signal });
+            this.log.info("joined the cluster through its seeds", {
+              seedsReached: reached,
+              members: gossip.members().length,
+            });
+            break;
           } catch (e) {
-            const err = rethrowAsConnectValue(e);
-            results[i] = {
-              ok: false,
-              errorCode: Code[err.code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase(),
-              errorMessage: err.rawMessage,
-              context: new Uint8Array(),
-            } as BatchResult;
+            if (signal.aborted) return;
+            if (attempt === 1 || attempt % 10 === 0) {
+              this.log.warn("no seed node answered yet; retrying", {
+                seeds: seedNodes.join(","),
+                attempts: attempt,
+                error: messageOf(e),
+              });
+            }
+            await new Promise((r) => setTimeout(r, JOIN_RETRY_MS));
           }
         }
-      };
-      await Promise.all(
-        Array.from({ length: Math.min(BATCH_CONCURRENCY, req.operations.length) }, worker),
-      );
-      return { results };
-    };
+      } else if (replicas > 1 && this.stored === undefined) {
+        this.log.warn(
+          `no seed nodes: this node is a cluster of one until others join; writes need ${writeQuorum} and reads ${readQuorum} live replicas`,
+        );
+      }
+      if (signal.aborted) return;
+      if (gossip.localMember.phase === "joining") {
+        if (membership.ring().size === 0) {
+          // Nobody holds data yet (a new cluster starting): nothing to stream.
+          gossip.setPhase("normal");
+          await handover.saveNormal();
+          this.log.info("no node holds data yet: this node is normal at once");
+        } else {
+          await handover.join();
+        }
+      } else if (gossip.localMember.phase === "leaving") {
+        this.log.info("resuming the decommission that was in progress");
+        this.parts.startDecommission();
+      } else if (this.stored === undefined) {
+        await handover.saveNormal();
+      }
+    } catch (e) {
+      if (signal.aborted) return;
+      this.log.error("joining the cluster failed; the node stays out of the ring", {
+        error: messageOf(e),
+      });
+    }
+  }
 
-    const metricsOf = () => {
-      const m = metrics.snapshot();
-      return {
+  /** Runs the decommission (through `parts.startDecommission`, once). */
+  async runDecommission(): Promise<void> {
+    try {
+      await this.parts.handover.decommission();
+      this.log.info("decommissioned: this node has left the cluster");
+      this.leftResolve();
+    } catch (e) {
+      if (this.stopController.signal.aborted) return;
+      this.log.error("decommission failed; the node stays leaving", { error: messageOf(e) });
+    }
+  }
+
+  /** Stops accepting, lets in-flight requests finish, hands nothing more off, and closes storage. */
+  stop(gracePeriodMs = 5000): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopController.abort(new Error("the node is stopping"));
+      this.parts.handover.stop();
+      await this.server.stop({ gracePeriodMs });
+      this.parts.coordinator.stop();
+      await this.parts.handoff.stop();
+      this.parts.gossip.stop();
+      this.parts.membership.close();
+      await this.parts.peers.close();
+      await this.storage.close();
+    })();
+    return this.stopping;
+  }
+}
+
+type Parts = ReturnType<typeof compose>;
+
+function compose(
+  config: ServerConfig,
+  log: Logger,
+  storage: NodeStorage,
+  address: string,
+  stored: StoredNodeState | undefined,
+) {
+  const quorumLog: QuorumLogger = log.forComponent("distkv:quorum");
+  const clusterLog = log.forComponent("distkv:cluster");
+
+  // Gossip, membership and the peer pool refer to each other; the closures below are only
+  // called once all three exist.
+  let peers: PeerPool;
+  let membership: ClusterMembership;
+  const transport = new PeerGossipTransport(
+    (a) => peers.forAddress(a),
+    config.nodeId,
+    config.requestTimeoutMs,
+    (id) => membership.heard(id),
+  );
+  const gossip = new Gossip({
+    id: config.nodeId,
+    address,
+    transport,
+    config: { deadRetentionMs: DEAD_RETENTION_MS },
+    logger: clusterLog,
+    metadata: encodeNodeMetadata({ virtualNodes: config.virtualNodes }),
+    // A new node with seeds joins (streams its ranges in); one without seeds starts a cluster;
+    // a restarted node keeps the phase it had (a hand-over in progress resumes).
+    phase:
+      stored === undefined || stored.phase === "left"
+        ? config.seedNodes.length > 0
+          ? "joining"
+          : "normal"
+        : stored.phase,
+  });
+  membership = new ClusterMembership(gossip, config.replicas, (msg, fields) =>
+    clusterLog.info(msg, fields),
+  );
+  peers = new PeerPool(membership, config.nodeId);
+
+  const stats = new QuorumStats();
+  const coordinator = new Coordinator({
+    ring: () => membership.ring(),
+    pendingReplicas: (key) => membership.pendingReplicas(key),
+    membership,
+    store: storage,
+    transport: peers,
+    stats,
+    logger: quorumLog,
+    options: {
+      replicas: config.replicas,
+      readQuorum: config.readQuorum,
+      writeQuorum: config.writeQuorum,
+      timeoutMs: config.requestTimeoutMs,
+      maxKeyBytes: config.maxKeyBytes,
+      maxValueBytes: config.maxValueBytes,
+      conflictPolicy: config.conflictPolicy,
+    },
+  });
+  const replica = new Replica({
+    localId: config.nodeId,
+    store: storage,
+    hintStore: storage,
+    stats,
+    logger: quorumLog,
+    options: { maxKeyBytes: config.maxKeyBytes },
+  });
+  const handoff = new HintedHandoff({
+    membership,
+    hintStore: storage,
+    transport: peers,
+    stats,
+    logger: quorumLog,
+  });
+  const writes = new WriteTracker();
+  const metrics = new NodeMetrics();
+  const requests = new RequestHandler(
+    coordinator,
+    membership,
+    peers,
+    metrics,
+    config.requestTimeoutMs,
+    log.forComponent("distkv:requests"),
+    writes,
+  );
+  const handover = new Handover(
+    {
+      localId: config.nodeId,
+      dataDir: config.dataDir,
+      replicas: config.replicas,
+      requestTimeoutMs: config.requestTimeoutMs,
+      rateBytesPerSecond: config.streamRateBytesPerSecond,
+      gossip,
+      membership,
+      peers,
+      storage,
+      writes,
+      log: clusterLog,
+    },
+    stored,
+  );
+  let decommissioning: Promise<void> | undefined;
+  const parts = {
+    gossip,
+    membership,
+    peers,
+    coordinator,
+    handoff,
+    handover,
+    requests,
+    replica,
+    metrics,
+    storage,
+    transport,
+    /** Set by the node: runs the decommission in the background. */
+    runDecommission: undefined as (() => Promise<void>) | undefined,
+    startDecommission(): void {
+      if (decommissioning !== undefined) return;
+      if (gossip.localMember.phase === "joining") {
+        throw new ConnectError(
+          `${config.nodeId} is still joining; decommission it once it is normal`,
+          Code.FailedPrecondition,
+        );
+      }
+      const others = membership
+        .ring()
+        .nodes()
+        .filter((id) => id !== config.nodeId);
+      if (others.length === 0) {
+        throw new ConnectError(
+          `${config.nodeId} is the only node of the ring: there is nobody to hand its data to`,
+          Code.FailedPrecondition,
+        );
+      }
+      decommissioning = parts.runDecommission?.() ?? Promise.resolve();
+    },
+  };
+  return parts;
+}
+
+/** Every service of the node's one port, served by `holder.parts` once the node has started. */
+function routesFor(config: ServerConfig, holder: { parts?: Parts }) {
+  const get = (): Parts => {
+    if (holder.parts === undefined) {
+      throw new ConnectError(`${config.nodeId} is starting`, Code.Unavailable);
+    }
+    return holder.parts;
+  };
+
+  const batch = async (req: BatchRequest, ctx: HandlerContext) => {
+    const { requests } = get();
+    if (req.operations.length > MAX_BATCH_OPERATIONS) {
+      throw new ConnectError(
+        `a batch may carry at most ${MAX_BATCH_OPERATIONS} operations, got ${req.operations.length}`,
+        Code.InvalidArgument,
+      );
+    }
+    const scope = scopeOf(ctx);
+    const results: BatchResult[] = new Array(req.operations.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < req.operations.length) {
+        const i = next++;
+        const op = req.operations[i]!.op;
+        try {
+          if (op.case === "put") {
+            op.value.options ??= req.options;
+            const r = await requests.put(op.value, scope);
+            results[i] = { ok: true, context: r.context ?? new Uint8Array() } as BatchResult;
+          } else if (op.case === "delete") {
+            op.value.options ??= req.options;
+            const r = await requests.delete(op.value, scope);
+            results[i] = { ok: true, context: r.context ?? new Uint8Array() } as BatchResult;
+          } else {
+            throw new ConnectError(
+              "batch operation has neither put nor delete",
+              Code.InvalidArgument,
+            );
+          }
+        } catch (e) {
+          const err = rethrowAsConnectValue(e);
+          results[i] = {
+            ok: false,
+            errorCode: Code[err.code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase(),
+            errorMessage: err.rawMessage,
+            context: new Uint8Array(),
+          } as BatchResult;
+        }
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(BATCH_CONCURRENCY, req.operations.length) }, worker),
+    );
+    return { results };
+  };
+
+  const status = () => {
+    const { gossip, membership, metrics, storage, handover } = get();
+    const members = gossip.members();
+    const placed = members.filter((m) => m.status !== "left");
+    const alive = placed.filter((m) => m.status !== "dead" && m.status !== "suspect").length;
+    const suspect = placed.filter((m) => m.status === "suspect").length;
+    const m = metrics.snapshot();
+    const p = handover.progress;
+    return {
+      nodeId: config.nodeId,
+      nodes: members.map((n) => ({
+        id: n.id,
+        address: n.address,
+        state: STATE_OF[n.status],
+        lastSeenMs: BigInt(membership.lastSeenMs(n.id)),
+        incarnation: BigInt(n.incarnation),
+      })),
+      totalNodes: placed.length,
+      aliveNodes: alive + suspect,
+      deadNodes: placed.length - alive - suspect,
+      availabilityPercent: placed.length === 0 ? 0 : (100 * (alive + suspect)) / placed.length,
+      replicas: config.replicas,
+      readQuorum: config.readQuorum,
+      writeQuorum: config.writeQuorum,
+      virtualNodes: config.virtualNodes,
+      metrics: {
         requestsTotal: BigInt(m.requestsTotal),
         requestsFailed: BigInt(m.requestsFailed),
         latencyAvgMs: m.latencyAvgMs,
@@ -244,161 +459,104 @@ export class DistKVNode {
         uptimeSeconds: BigInt(m.uptimeSeconds),
         hintsPending: BigInt(storage.size),
         storageBytes: BigInt(storage.storageBytes()),
-      };
-    };
-
-    const routes = (router: ConnectRouter) => {
-      router.service(KVService, {
-        put: (req, ctx) => requests.put(req, scopeOf(ctx)),
-        get: (req, ctx) => requests.get(req, scopeOf(ctx)),
-        delete: (req, ctx) => requests.delete(req, scopeOf(ctx)),
-        batch,
-        pipeline: createPipelineHandler({
-          put: (req, ctx) => requests.put(req, ctx),
-          get: (req, ctx) => requests.get(req, ctx),
-          delete: (req, ctx) => requests.delete(req, ctx),
-        }),
-      });
-      router.service(ClusterService, {
-        status: () => {
-          const members = membership.list();
-          const alive = members.filter((m) => m.state === "alive").length;
-          return {
-            nodeId: config.nodeId,
-            nodes: members.map((m) => ({
-              id: m.id,
-              address: m.address,
-              state: m.state === "alive" ? NodeState.ALIVE : NodeState.DEAD,
-              lastSeenMs: BigInt(m.id === config.nodeId ? Date.now() : m.lastSeenMs),
-              incarnation: 0n,
-            })),
-            totalNodes: members.length,
-            aliveNodes: alive,
-            deadNodes: members.length - alive,
-            availabilityPercent: (100 * alive) / members.length,
-            replicas: config.replicas,
-            readQuorum: config.readQuorum,
-            writeQuorum: config.writeQuorum,
-            virtualNodes: config.virtualNodes,
-            metrics: metricsOf(),
-          };
-        },
-      });
-      registerPeerService(
-        router,
-        {
-          replicaWrite: async (req, ctx) => {
-            await replica.write(req.key, req.siblings, {
-              hintFor: req.hintTargetNodeId,
-              signal: ctx.signal,
-            });
-            return {};
-          },
-          replicaRead: async (req, ctx) => {
-            const bytes = await replica.readEncoded(req.key, { signal: ctx.signal });
-            return bytes === undefined ? { found: false } : { found: true, siblings: bytes };
-          },
-          hello: (req) => {
-            const sender = req.sender === undefined ? undefined : fromMember(req.sender);
-            if (sender !== undefined && sender.id !== config.nodeId) membership.learn(sender, true);
-            for (const m of req.members) {
-              const e = fromMember(m);
-              if (e !== undefined && e.id !== config.nodeId) membership.learn(e, false);
-            }
-            return { receiver: toMember(self), members: membership.endpoints().map(toMember) };
-          },
-          coordinate: async (req, ctx) => {
-            const scope = { signal: ctx.signal, timeoutMs: ctx.timeoutMs };
-            switch (req.op.case) {
-              case "put":
-                return {
-                  result: { case: "put", value: await requests.put(req.op.value, scope, true) },
-                };
-              case "delete":
-                return {
-                  result: {
-                    case: "delete",
-                    value: await requests.delete(req.op.value, scope, true),
-                  },
-                };
-              case "get":
-                return { result: { case: "get", value: await requests.get(req.op.value, scope) } };
-              default:
-                throw new ConnectError(
-                  "coordinate call without an operation",
-                  Code.InvalidArgument,
-                );
-            }
-          },
-        },
-        { nodeId: config.nodeId },
-      );
-    };
-
-    return {
-      routes,
-      membership,
-      peers,
-      coordinator,
-      handoff,
-      setAddress(address: string) {
-        self = { ...self, address };
-        membership.setLocalAddress(address);
       },
+      ...(p === undefined
+        ? {}
+        : {
+            streaming: {
+              kind: p.kind,
+              keysScanned: BigInt(p.keysScanned),
+              keysMoved: BigInt(p.keysMoved),
+              bytesMoved: BigInt(p.bytesMoved),
+              keysEstimated: 0n,
+              peersDone: p.peersDone,
+              peersTotal: p.peersTotal,
+              elapsedSeconds: ((p.finishedAtMs ?? Date.now()) - p.startedAtMs) / 1000,
+            },
+          }),
     };
-  }
+  };
 
-  /** One round of liveness checks and member-list exchange with seeds and members. */
-  private async probe(): Promise<void> {
-    if (this.stopping !== undefined) return;
-    const self = this.membership.get(this.config.nodeId)!;
-    const hello = {
-      sender: { nodeId: self.id, address: self.address, virtualNodes: self.virtualNodes },
-      members: this.membership
-        .endpoints()
-        .map((m) => ({ nodeId: m.id, address: m.address, virtualNodes: m.virtualNodes })),
-    };
-    const known = new Set(this.membership.list().map((m) => m.address));
-    const targets = new Set<string>();
-    for (const seed of this.config.seedNodes) if (!known.has(seed)) targets.add(seed);
-    for (const m of this.membership.list()) if (m.id !== self.id) targets.add(m.address);
-    await Promise.allSettled(
-      [...targets].map(async (address) => {
-        const member = this.membership.list().find((m) => m.address === address);
-        try {
-          const res = await this.peers
-            .forAddress(address)
-            .call("hello", hello, { timeoutMs: PROBE_TIMEOUT_MS });
-          const r = res.receiver;
-          if (r !== undefined && r.nodeId !== "" && r.nodeId !== self.id) {
-            this.membership.learn({ id: r.nodeId, address, virtualNodes: r.virtualNodes }, true);
-          }
-          for (const m of res.members) {
-            if (m.nodeId !== self.id && m.nodeId !== "" && m.address !== "" && m.virtualNodes > 0) {
-              this.membership.learn(
-                { id: m.nodeId, address: m.address, virtualNodes: m.virtualNodes },
-                false,
-              );
-            }
-          }
-        } catch (e) {
-          if (member !== undefined) this.membership.markDown(member.id);
-          this.log.debug("probe failed", { address, error: messageOf(e) });
-        }
+  const decommission = async (req: { nodeId: string }) => {
+    const { gossip, membership } = get();
+    const target = req.nodeId === "" ? config.nodeId : req.nodeId;
+    if (target === config.nodeId) {
+      get().startDecommission();
+      return { nodeId: target };
+    }
+    const member = gossip.member(target);
+    if (member === undefined || member.status === "left") {
+      throw new ConnectError(`unknown node ${JSON.stringify(target)}`, Code.NotFound);
+    }
+    if (!membership.isAlive(target)) {
+      throw new ConnectError(
+        `node ${target} is ${member.status}: only a live node can hand its data over`,
+        Code.FailedPrecondition,
+      );
+    }
+    const client = createDistKVClient({ baseUrl: member.address });
+    try {
+      return await client.cluster.decommission(
+        { nodeId: target },
+        { timeoutMs: config.requestTimeoutMs },
+      );
+    } finally {
+      client.close();
+    }
+  };
+
+  return (router: ConnectRouter) => {
+    router.service(KVService, {
+      put: (req, ctx) => get().requests.put(req, scopeOf(ctx)),
+      get: (req, ctx) => get().requests.get(req, scopeOf(ctx)),
+      delete: (req, ctx) => get().requests.delete(req, scopeOf(ctx)),
+      batch,
+      pipeline: createPipelineHandler({
+        put: (req, ctx) => get().requests.put(req, ctx),
+        get: (req, ctx) => get().requests.get(req, ctx),
+        delete: (req, ctx) => get().requests.delete(req, ctx),
       }),
+    });
+    router.service(ClusterService, { status, decommission });
+    registerPeerService(
+      router,
+      {
+        replicaWrite: async (req, ctx) => {
+          await get().replica.write(req.key, req.siblings, {
+            hintFor: req.hintTargetNodeId,
+            signal: ctx.signal,
+          });
+          return {};
+        },
+        replicaRead: async (req, ctx) => {
+          const bytes = await get().replica.readEncoded(req.key, { signal: ctx.signal });
+          return bytes === undefined ? { found: false } : { found: true, siblings: bytes };
+        },
+        gossip: (req) => get().transport.handle(req),
+        streamRange: (req) => get().handover.serveStreamRange(req),
+        coordinate: async (req, ctx) => {
+          const { requests } = get();
+          const scope = { signal: ctx.signal, timeoutMs: ctx.timeoutMs };
+          switch (req.op.case) {
+            case "put":
+              return {
+                result: { case: "put", value: await requests.put(req.op.value, scope, true) },
+              };
+            case "delete":
+              return {
+                result: {
+                  case: "delete",
+                  value: await requests.delete(req.op.value, scope, true),
+                },
+              };
+            case "get":
+              return { result: { case: "get", value: await requests.get(req.op.value, scope) } };
+            default:
+              throw new ConnectError("coordinate call without an operation", Code.InvalidArgument);
+          }
+        },
+      },
+      { nodeId: config.nodeId },
     );
-  }
-
-  /** Stops accepting, lets in-flight requests finish, hands nothing more off, and closes storage. */
-  stop(gracePeriodMs = 5000): Promise<void> {
-    this.stopping ??= (async () => {
-      if (this.probeTimer !== undefined) clearInterval(this.probeTimer);
-      await this.server.stop({ gracePeriodMs });
-      this.coordinator.stop();
-      await this.handoff.stop();
-      await this.peers.close();
-      await this.storage.close();
-    })();
-    return this.stopping;
-  }
+  };
 }

@@ -6,17 +6,18 @@ import type {
 } from "@distkv/quorum";
 import { createPeerClient, isUnavailableError, type PeerClient } from "@distkv/rpc";
 import { decodeSiblingSet, type SiblingSet } from "@distkv/vclock";
-import type { StaticMembership } from "./membership.js";
+import type { ClusterMembership } from "./membership.js";
 
 /**
  * One PeerClient (one multiplexed stream) per remote node, created on first use. A call that
- * fails with UNAVAILABLE marks the node down: the coordinator then routes around it.
+ * succeeds counts as hearing from the node; one that fails with UNAVAILABLE makes the node
+ * routed around for a moment (gossip alone decides that it is dead).
  */
 export class PeerPool implements ReplicaTransport {
   private readonly byAddress = new Map<string, PeerClient>();
 
   constructor(
-    private readonly membership: StaticMembership,
+    private readonly membership: ClusterMembership,
     private readonly localId: string,
   ) {}
 
@@ -31,9 +32,9 @@ export class PeerPool implements ReplicaTransport {
   }
 
   forNode(nodeId: string): PeerClient {
-    const member = this.membership.get(nodeId);
-    if (member === undefined) throw new Error(`unknown node ${nodeId}`);
-    return this.forAddress(member.address);
+    const address = this.membership.addressOf(nodeId);
+    if (address === undefined) throw new Error(`unknown node ${nodeId}`);
+    return this.forAddress(address);
   }
 
   async write(
@@ -68,14 +69,14 @@ export class PeerPool implements ReplicaTransport {
     return res.found ? decodeSiblingSet(res.siblings) : undefined;
   }
 
-  /** Liveness bookkeeping around a call: success proves the node alive, UNAVAILABLE down. */
+  /** Liveness bookkeeping around a call: success is news of the node, UNAVAILABLE a detour. */
   async observe<T>(nodeId: string, call: Promise<T>): Promise<T> {
     try {
       const result = await call;
-      this.membership.markAlive(nodeId);
+      this.membership.heard(nodeId);
       return result;
     } catch (e) {
-      if (isUnavailableError(e)) this.membership.markDown(nodeId);
+      if (isUnavailableError(e)) this.membership.unreachable(nodeId);
       throw e;
     }
   }

@@ -20,8 +20,9 @@ import {
   type PutResponse,
   type RequestOptions,
 } from "@distkv/rpc";
+import type { WriteTracker } from "./handover.js";
 import type { Logger } from "./log.js";
-import type { StaticMembership } from "./membership.js";
+import type { ClusterMembership } from "./membership.js";
 import type { NodeMetrics } from "./metrics.js";
 import type { PeerPool } from "./peers.js";
 
@@ -64,11 +65,12 @@ const POLICY = {
 export class RequestHandler {
   constructor(
     private readonly coordinator: Coordinator,
-    private readonly membership: StaticMembership,
+    private readonly membership: ClusterMembership,
     private readonly peers: PeerPool,
     private readonly metrics: NodeMetrics,
     private readonly defaultTimeoutMs: number,
     private readonly log: Logger,
+    private readonly writes: WriteTracker,
   ) {}
 
   put(req: PutRequest, scope: CallScope, forwarded = false): Promise<WriteAnswer> {
@@ -113,12 +115,17 @@ export class RequestHandler {
     const deadline = performance.now() + (qo.timeoutMs ?? this.defaultTimeoutMs);
     // A forwarded request is coordinated here whatever this node thinks: no forwarding loops.
     // Otherwise: the first live replica coordinates; if forwarding to it fails because it is
-    // unreachable, it is now marked down and the next live replica (maybe this node) is tried.
+    // unreachable, it is routed around for a moment and the next live replica (maybe this node) is tried.
     for (let attempt = 0; ; attempt++) {
       const target = forwarded ? this.membership.localId : this.coordinator.coordinatorFor(key);
       if (target === undefined || target === this.membership.localId || attempt >= 2) {
-        const r = await local(qo);
-        return { context: r.context, replicasAcked: r.replicasAcked };
+        const done = this.writes.begin();
+        try {
+          const r = await local(qo);
+          return { context: r.context, replicasAcked: r.replicasAcked };
+        } finally {
+          done();
+        }
       }
       const timeoutMs = Math.max(1, Math.floor(deadline - performance.now()));
       try {

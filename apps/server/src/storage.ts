@@ -9,6 +9,16 @@ import {
 } from "@distkv/vclock";
 import { KeyLock } from "./key-lock.js";
 
+/** A page of `scanData`: entries in key order, and where the scan stopped. */
+export interface DataPage {
+  readonly entries: { key: Uint8Array; siblings: Uint8Array }[];
+  /** The last key scanned, matching or not; undefined when nothing was scanned. */
+  readonly lastKey: Uint8Array | undefined;
+  /** True when the scan reached the end of the data. */
+  readonly done: boolean;
+  readonly scanned: number;
+}
+
 /** A stored object: the replica's sibling set of one key. */
 export type StoredSet = SiblingSet<Uint8Array>;
 
@@ -104,6 +114,44 @@ export class NodeStorage implements ReplicaStore, HintStore {
       await this.db.put(k, encoded, { sync: this.options.syncWrites });
     }
     return { set: merged };
+  }
+
+  /**
+   * One page of stored data in key order after `afterKey` (exclusive; undefined: from the
+   * first key): the entries `accept` takes, until about `maxBytes` of them or `maxScanned`
+   * keys scanned. For streaming ranges to a joining node and handing data over on leave.
+   */
+  async scanData(
+    afterKey: Uint8Array | undefined,
+    limits: { maxBytes: number; maxScanned: number },
+    accept: (key: Uint8Array) => boolean,
+  ): Promise<DataPage> {
+    const entries: { key: Uint8Array; siblings: Uint8Array }[] = [];
+    let bytes = 0;
+    let scanned = 0;
+    let lastKey: Uint8Array | undefined;
+    const it = this.db.iterator(
+      afterKey === undefined
+        ? { gte: Uint8Array.of(DATA_PREFIX), lt: Uint8Array.of(DATA_PREFIX + 1) }
+        : { gt: dataKey(afterKey), lt: Uint8Array.of(DATA_PREFIX + 1) },
+    );
+    try {
+      for (;;) {
+        if (scanned >= limits.maxScanned || bytes >= limits.maxBytes) {
+          return { entries, lastKey, done: false, scanned };
+        }
+        const next = await it.next();
+        if (next === undefined) return { entries, lastKey, done: true, scanned };
+        const key = next[0].subarray(1);
+        scanned++;
+        lastKey = key;
+        if (!accept(key)) continue;
+        entries.push({ key, siblings: next[1] });
+        bytes += key.length + next[1].length;
+      }
+    } finally {
+      await it.close();
+    }
   }
 
   // ---- HintStore (@distkv/quorum): writes held for a down node, handed off when it returns.

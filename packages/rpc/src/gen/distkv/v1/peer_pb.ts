@@ -23,7 +23,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file distkv/v1/peer.proto.
  */
 export const file_distkv_v1_peer: GenFile = /*@__PURE__*/
-  fileDesc("ChRkaXN0a3YvdjEvcGVlci5wcm90bxIJZGlzdGt2LnYxIm4KE1JlcGxpY2FXcml0ZVJlcXVlc3QSCwoDa2V5GAEgASgMEhAKCHNpYmxpbmdzGAIgASgMEiAKE2hpbnRfdGFyZ2V0X25vZGVfaWQYAyABKAlIAIgBAUIWChRfaGludF90YXJnZXRfbm9kZV9pZCIWChRSZXBsaWNhV3JpdGVSZXNwb25zZSIhChJSZXBsaWNhUmVhZFJlcXVlc3QSCwoDa2V5GAEgASgMIjYKE1JlcGxpY2FSZWFkUmVzcG9uc2USDQoFZm91bmQYASABKAgSEAoIc2libGluZ3MYAiABKAwiIwoLUGluZ1JlcXVlc3QSFAoMZnJvbV9ub2RlX2lkGAEgASgJIh8KDFBpbmdSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJIkgKDUNsdXN0ZXJNZW1iZXISDwoHbm9kZV9pZBgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEhUKDXZpcnR1YWxfbm9kZXMYAyABKA0iYwoMSGVsbG9SZXF1ZXN0EigKBnNlbmRlchgBIAEoCzIYLmRpc3Rrdi52MS5DbHVzdGVyTWVtYmVyEikKB21lbWJlcnMYAiADKAsyGC5kaXN0a3YudjEuQ2x1c3Rlck1lbWJlciJmCg1IZWxsb1Jlc3BvbnNlEioKCHJlY2VpdmVyGAEgASgLMhguZGlzdGt2LnYxLkNsdXN0ZXJNZW1iZXISKQoHbWVtYmVycxgCIAMoCzIYLmRpc3Rrdi52MS5DbHVzdGVyTWVtYmVyIpEBChFDb29yZGluYXRlUmVxdWVzdBIkCgNwdXQYASABKAsyFS5kaXN0a3YudjEuUHV0UmVxdWVzdEgAEiQKA2dldBgCIAEoCzIVLmRpc3Rrdi52MS5HZXRSZXF1ZXN0SAASKgoGZGVsZXRlGAMgASgLMhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3RIAEIECgJvcCKZAQoSQ29vcmRpbmF0ZVJlc3BvbnNlEiUKA3B1dBgBIAEoCzIWLmRpc3Rrdi52MS5QdXRSZXNwb25zZUgAEiUKA2dldBgCIAEoCzIWLmRpc3Rrdi52MS5HZXRSZXNwb25zZUgAEisKBmRlbGV0ZRgDIAEoCzIZLmRpc3Rrdi52MS5EZWxldGVSZXNwb25zZUgAQggKBnJlc3VsdCJKCg1Hb3NzaXBSZXF1ZXN0EhQKDGZyb21fbm9kZV9pZBgBIAEoCRIMCgRkYXRhGAIgASgMEhUKDWV4cGVjdHNfcmVwbHkYAyABKAgiHwoOR29zc2lwUmVzcG9uc2USDQoFcmVwbHkYASABKAwiKAoKVG9rZW5SYW5nZRINCgVzdGFydBgBIAEoBBILCgNlbmQYAiABKAQidgoSU3RyZWFtUmFuZ2VSZXF1ZXN0EiUKBnJhbmdlcxgBIAMoCzIVLmRpc3Rrdi52MS5Ub2tlblJhbmdlEhEKCWFmdGVyX2tleRgCIAEoDBIRCgltYXhfYnl0ZXMYAyABKA0SEwoLbWF4X3NjYW5uZWQYBCABKA0iLAoLU3RyZWFtRW50cnkSCwoDa2V5GAEgASgMEhAKCHNpYmxpbmdzGAIgASgMIm8KE1N0cmVhbVJhbmdlUmVzcG9uc2USJwoHZW50cmllcxgBIAMoCzIWLmRpc3Rrdi52MS5TdHJlYW1FbnRyeRIQCghsYXN0X2tleRgCIAEoDBIMCgRkb25lGAMgASgIEg8KB3NjYW5uZWQYBCABKA0iKgoJUGVlckVycm9yEgwKBGNvZGUYASABKA0SDwoHbWVzc2FnZRgCIAEoCSKbAwoIUGVlckNhbGwSCgoCaWQYASABKA0SEgoKdGltZW91dF9tcxgCIAEoDRIOCgZjYW5jZWwYAyABKAgSNwoNcmVwbGljYV93cml0ZRgKIAEoCzIeLmRpc3Rrdi52MS5SZXBsaWNhV3JpdGVSZXF1ZXN0SAASNQoMcmVwbGljYV9yZWFkGAsgASgLMh0uZGlzdGt2LnYxLlJlcGxpY2FSZWFkUmVxdWVzdEgAEiYKBHBpbmcYDCABKAsyFi5kaXN0a3YudjEuUGluZ1JlcXVlc3RIABIoCgVoZWxsbxgNIAEoCzIXLmRpc3Rrdi52MS5IZWxsb1JlcXVlc3RIABIyCgpjb29yZGluYXRlGA4gASgLMhwuZGlzdGt2LnYxLkNvb3JkaW5hdGVSZXF1ZXN0SAASKgoGZ29zc2lwGA8gASgLMhguZGlzdGt2LnYxLkdvc3NpcFJlcXVlc3RIABI1CgxzdHJlYW1fcmFuZ2UYECABKAsyHS5kaXN0a3YudjEuU3RyZWFtUmFuZ2VSZXF1ZXN0SABCBgoEYm9keSKmAwoJUGVlclJlcGx5EgoKAmlkGAEgASgNEiUKBWVycm9yGAIgASgLMhQuZGlzdGt2LnYxLlBlZXJFcnJvckgAEjgKDXJlcGxpY2Ffd3JpdGUYCiABKAsyHy5kaXN0a3YudjEuUmVwbGljYVdyaXRlUmVzcG9uc2VIABI2CgxyZXBsaWNhX3JlYWQYCyABKAsyHi5kaXN0a3YudjEuUmVwbGljYVJlYWRSZXNwb25zZUgAEicKBHBpbmcYDCABKAsyFy5kaXN0a3YudjEuUGluZ1Jlc3BvbnNlSAASKQoFaGVsbG8YDSABKAsyGC5kaXN0a3YudjEuSGVsbG9SZXNwb25zZUgAEjMKCmNvb3JkaW5hdGUYDiABKAsyHS5kaXN0a3YudjEuQ29vcmRpbmF0ZVJlc3BvbnNlSAASKwoGZ29zc2lwGA8gASgLMhkuZGlzdGt2LnYxLkdvc3NpcFJlc3BvbnNlSAASNgoMc3RyZWFtX3JhbmdlGBAgASgLMh4uZGlzdGt2LnYxLlN0cmVhbVJhbmdlUmVzcG9uc2VIAEIGCgRib2R5IjQKDkNoYW5uZWxSZXF1ZXN0EiIKBWNhbGxzGAEgAygLMhMuZGlzdGt2LnYxLlBlZXJDYWxsIjgKD0NoYW5uZWxSZXNwb25zZRIlCgdyZXBsaWVzGAEgAygLMhQuZGlzdGt2LnYxLlBlZXJSZXBseTJTCgtQZWVyU2VydmljZRJECgdDaGFubmVsEhkuZGlzdGt2LnYxLkNoYW5uZWxSZXF1ZXN0GhouZGlzdGt2LnYxLkNoYW5uZWxSZXNwb25zZSgBMAFiBnByb3RvMw", [file_distkv_v1_kv]);
+  fileDesc("ChRkaXN0a3YvdjEvcGVlci5wcm90bxIJZGlzdGt2LnYxIm4KE1JlcGxpY2FXcml0ZVJlcXVlc3QSCwoDa2V5GAEgASgMEhAKCHNpYmxpbmdzGAIgASgMEiAKE2hpbnRfdGFyZ2V0X25vZGVfaWQYAyABKAlIAIgBAUIWChRfaGludF90YXJnZXRfbm9kZV9pZCIWChRSZXBsaWNhV3JpdGVSZXNwb25zZSIhChJSZXBsaWNhUmVhZFJlcXVlc3QSCwoDa2V5GAEgASgMIjYKE1JlcGxpY2FSZWFkUmVzcG9uc2USDQoFZm91bmQYASABKAgSEAoIc2libGluZ3MYAiABKAwiIwoLUGluZ1JlcXVlc3QSFAoMZnJvbV9ub2RlX2lkGAEgASgJIh8KDFBpbmdSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJIpEBChFDb29yZGluYXRlUmVxdWVzdBIkCgNwdXQYASABKAsyFS5kaXN0a3YudjEuUHV0UmVxdWVzdEgAEiQKA2dldBgCIAEoCzIVLmRpc3Rrdi52MS5HZXRSZXF1ZXN0SAASKgoGZGVsZXRlGAMgASgLMhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3RIAEIECgJvcCKZAQoSQ29vcmRpbmF0ZVJlc3BvbnNlEiUKA3B1dBgBIAEoCzIWLmRpc3Rrdi52MS5QdXRSZXNwb25zZUgAEiUKA2dldBgCIAEoCzIWLmRpc3Rrdi52MS5HZXRSZXNwb25zZUgAEisKBmRlbGV0ZRgDIAEoCzIZLmRpc3Rrdi52MS5EZWxldGVSZXNwb25zZUgAQggKBnJlc3VsdCJKCg1Hb3NzaXBSZXF1ZXN0EhQKDGZyb21fbm9kZV9pZBgBIAEoCRIMCgRkYXRhGAIgASgMEhUKDWV4cGVjdHNfcmVwbHkYAyABKAgiHwoOR29zc2lwUmVzcG9uc2USDQoFcmVwbHkYASABKAwiKAoKVG9rZW5SYW5nZRINCgVzdGFydBgBIAEoBBILCgNlbmQYAiABKAQikQEKElN0cmVhbVJhbmdlUmVxdWVzdBIlCgZyYW5nZXMYASADKAsyFS5kaXN0a3YudjEuVG9rZW5SYW5nZRIRCglhZnRlcl9rZXkYAiABKAwSEQoJbWF4X2J5dGVzGAMgASgNEhMKC21heF9zY2FubmVkGAQgASgNEhkKEXJlcXVlc3Rlcl9ub2RlX2lkGAUgASgJIiwKC1N0cmVhbUVudHJ5EgsKA2tleRgBIAEoDBIQCghzaWJsaW5ncxgCIAEoDCJvChNTdHJlYW1SYW5nZVJlc3BvbnNlEicKB2VudHJpZXMYASADKAsyFi5kaXN0a3YudjEuU3RyZWFtRW50cnkSEAoIbGFzdF9rZXkYAiABKAwSDAoEZG9uZRgDIAEoCBIPCgdzY2FubmVkGAQgASgNIioKCVBlZXJFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAki/gIKCFBlZXJDYWxsEgoKAmlkGAEgASgNEhIKCnRpbWVvdXRfbXMYAiABKA0SDgoGY2FuY2VsGAMgASgIEjcKDXJlcGxpY2Ffd3JpdGUYCiABKAsyHi5kaXN0a3YudjEuUmVwbGljYVdyaXRlUmVxdWVzdEgAEjUKDHJlcGxpY2FfcmVhZBgLIAEoCzIdLmRpc3Rrdi52MS5SZXBsaWNhUmVhZFJlcXVlc3RIABImCgRwaW5nGAwgASgLMhYuZGlzdGt2LnYxLlBpbmdSZXF1ZXN0SAASMgoKY29vcmRpbmF0ZRgOIAEoCzIcLmRpc3Rrdi52MS5Db29yZGluYXRlUmVxdWVzdEgAEioKBmdvc3NpcBgPIAEoCzIYLmRpc3Rrdi52MS5Hb3NzaXBSZXF1ZXN0SAASNQoMc3RyZWFtX3JhbmdlGBAgASgLMh0uZGlzdGt2LnYxLlN0cmVhbVJhbmdlUmVxdWVzdEgAQgYKBGJvZHlKBAgNEA5SBWhlbGxvIogDCglQZWVyUmVwbHkSCgoCaWQYASABKA0SJQoFZXJyb3IYAiABKAsyFC5kaXN0a3YudjEuUGVlckVycm9ySAASOAoNcmVwbGljYV93cml0ZRgKIAEoCzIfLmRpc3Rrdi52MS5SZXBsaWNhV3JpdGVSZXNwb25zZUgAEjYKDHJlcGxpY2FfcmVhZBgLIAEoCzIeLmRpc3Rrdi52MS5SZXBsaWNhUmVhZFJlc3BvbnNlSAASJwoEcGluZxgMIAEoCzIXLmRpc3Rrdi52MS5QaW5nUmVzcG9uc2VIABIzCgpjb29yZGluYXRlGA4gASgLMh0uZGlzdGt2LnYxLkNvb3JkaW5hdGVSZXNwb25zZUgAEisKBmdvc3NpcBgPIAEoCzIZLmRpc3Rrdi52MS5Hb3NzaXBSZXNwb25zZUgAEjYKDHN0cmVhbV9yYW5nZRgQIAEoCzIeLmRpc3Rrdi52MS5TdHJlYW1SYW5nZVJlc3BvbnNlSABCBgoEYm9keUoECA0QDlIFaGVsbG8iNAoOQ2hhbm5lbFJlcXVlc3QSIgoFY2FsbHMYASADKAsyEy5kaXN0a3YudjEuUGVlckNhbGwiOAoPQ2hhbm5lbFJlc3BvbnNlEiUKB3JlcGxpZXMYASADKAsyFC5kaXN0a3YudjEuUGVlclJlcGx5MlMKC1BlZXJTZXJ2aWNlEkQKB0NoYW5uZWwSGS5kaXN0a3YudjEuQ2hhbm5lbFJlcXVlc3QaGi5kaXN0a3YudjEuQ2hhbm5lbFJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_distkv_v1_kv]);
 
 /**
  * Writes an encoded sibling set to a replica, which merges it with what it stores.
@@ -158,85 +158,6 @@ export const PingResponseSchema: GenMessage<PingResponse> = /*@__PURE__*/
   messageDesc(file_distkv_v1_peer, 5);
 
 /**
- * A node known to the sender: enough to reach it and to place it on the ring (its tokens are
- * derived from its id and virtual node count).
- *
- * @generated from message distkv.v1.ClusterMember
- */
-export type ClusterMember = Message<"distkv.v1.ClusterMember"> & {
-  /**
-   * @generated from field: string node_id = 1;
-   */
-  nodeId: string;
-
-  /**
-   * host:port of the node's single port.
-   *
-   * @generated from field: string address = 2;
-   */
-  address: string;
-
-  /**
-   * @generated from field: uint32 virtual_nodes = 3;
-   */
-  virtualNodes: number;
-};
-
-/**
- * Describes the message distkv.v1.ClusterMember.
- * Use `create(ClusterMemberSchema)` to create a new message.
- */
-export const ClusterMemberSchema: GenMessage<ClusterMember> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 6);
-
-/**
- * Introduces the sender and shares the members it knows. Until gossip replaces it, this is
- * how a node started with seed nodes learns the cluster, and how seeds learn about it.
- *
- * @generated from message distkv.v1.HelloRequest
- */
-export type HelloRequest = Message<"distkv.v1.HelloRequest"> & {
-  /**
-   * @generated from field: distkv.v1.ClusterMember sender = 1;
-   */
-  sender?: ClusterMember | undefined;
-
-  /**
-   * @generated from field: repeated distkv.v1.ClusterMember members = 2;
-   */
-  members: ClusterMember[];
-};
-
-/**
- * Describes the message distkv.v1.HelloRequest.
- * Use `create(HelloRequestSchema)` to create a new message.
- */
-export const HelloRequestSchema: GenMessage<HelloRequest> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 7);
-
-/**
- * @generated from message distkv.v1.HelloResponse
- */
-export type HelloResponse = Message<"distkv.v1.HelloResponse"> & {
-  /**
-   * @generated from field: distkv.v1.ClusterMember receiver = 1;
-   */
-  receiver?: ClusterMember | undefined;
-
-  /**
-   * @generated from field: repeated distkv.v1.ClusterMember members = 2;
-   */
-  members: ClusterMember[];
-};
-
-/**
- * Describes the message distkv.v1.HelloResponse.
- * Use `create(HelloResponseSchema)` to create a new message.
- */
-export const HelloResponseSchema: GenMessage<HelloResponse> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 8);
-
-/**
  * A client request forwarded by the node that received it to the key's coordinator.
  *
  * @generated from message distkv.v1.CoordinateRequest
@@ -271,7 +192,7 @@ export type CoordinateRequest = Message<"distkv.v1.CoordinateRequest"> & {
  * Use `create(CoordinateRequestSchema)` to create a new message.
  */
 export const CoordinateRequestSchema: GenMessage<CoordinateRequest> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 9);
+  messageDesc(file_distkv_v1_peer, 6);
 
 /**
  * @generated from message distkv.v1.CoordinateResponse
@@ -306,7 +227,7 @@ export type CoordinateResponse = Message<"distkv.v1.CoordinateResponse"> & {
  * Use `create(CoordinateResponseSchema)` to create a new message.
  */
 export const CoordinateResponseSchema: GenMessage<CoordinateResponse> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 10);
+  messageDesc(file_distkv_v1_peer, 7);
 
 /**
  * A @distkv/gossip datagram or push-pull request, carried opaquely. The receiver hands
@@ -342,7 +263,7 @@ export type GossipRequest = Message<"distkv.v1.GossipRequest"> & {
  * Use `create(GossipRequestSchema)` to create a new message.
  */
 export const GossipRequestSchema: GenMessage<GossipRequest> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 11);
+  messageDesc(file_distkv_v1_peer, 8);
 
 /**
  * @generated from message distkv.v1.GossipResponse
@@ -359,7 +280,7 @@ export type GossipResponse = Message<"distkv.v1.GossipResponse"> & {
  * Use `create(GossipResponseSchema)` to create a new message.
  */
 export const GossipResponseSchema: GenMessage<GossipResponse> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 12);
+  messageDesc(file_distkv_v1_peer, 9);
 
 /**
  * A half-open range of ring tokens, (start, end], that may wrap around zero; start == end
@@ -384,7 +305,7 @@ export type TokenRange = Message<"distkv.v1.TokenRange"> & {
  * Use `create(TokenRangeSchema)` to create a new message.
  */
 export const TokenRangeSchema: GenMessage<TokenRange> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 13);
+  messageDesc(file_distkv_v1_peer, 10);
 
 /**
  * One page of a node's stored data whose keys hash into `ranges`, in key order after
@@ -414,10 +335,21 @@ export type StreamRangeRequest = Message<"distkv.v1.StreamRangeRequest"> & {
 
   /**
    * Stop the page after scanning this many keys, matching or not, so a request stays short.
+   * 0 scans nothing: the request is then only a barrier (see requester_node_id).
    *
    * @generated from field: uint32 max_scanned = 4;
    */
   maxScanned: number;
+
+  /**
+   * The node asking. While it is joining or leaving, the receiver answers FAILED_PRECONDITION
+   * until it sees the requester in that phase and has finished every write it began
+   * coordinating before it saw it; from then on the receiver's writes include the requester's
+   * hand-over, so a scan (or a push) that starts afterwards misses nothing.
+   *
+   * @generated from field: string requester_node_id = 5;
+   */
+  requesterNodeId: string;
 };
 
 /**
@@ -425,7 +357,7 @@ export type StreamRangeRequest = Message<"distkv.v1.StreamRangeRequest"> & {
  * Use `create(StreamRangeRequestSchema)` to create a new message.
  */
 export const StreamRangeRequestSchema: GenMessage<StreamRangeRequest> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 14);
+  messageDesc(file_distkv_v1_peer, 11);
 
 /**
  * @generated from message distkv.v1.StreamEntry
@@ -449,7 +381,7 @@ export type StreamEntry = Message<"distkv.v1.StreamEntry"> & {
  * Use `create(StreamEntrySchema)` to create a new message.
  */
 export const StreamEntrySchema: GenMessage<StreamEntry> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 15);
+  messageDesc(file_distkv_v1_peer, 12);
 
 /**
  * @generated from message distkv.v1.StreamRangeResponse
@@ -487,7 +419,7 @@ export type StreamRangeResponse = Message<"distkv.v1.StreamRangeResponse"> & {
  * Use `create(StreamRangeResponseSchema)` to create a new message.
  */
 export const StreamRangeResponseSchema: GenMessage<StreamRangeResponse> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 16);
+  messageDesc(file_distkv_v1_peer, 13);
 
 /**
  * A failed call. Travels in a reply frame instead of a response body.
@@ -513,7 +445,7 @@ export type PeerError = Message<"distkv.v1.PeerError"> & {
  * Use `create(PeerErrorSchema)` to create a new message.
  */
 export const PeerErrorSchema: GenMessage<PeerError> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 17);
+  messageDesc(file_distkv_v1_peer, 14);
 
 /**
  * One call frame.
@@ -566,12 +498,6 @@ export type PeerCall = Message<"distkv.v1.PeerCall"> & {
     case: "ping";
   } | {
     /**
-     * @generated from field: distkv.v1.HelloRequest hello = 13;
-     */
-    value: HelloRequest;
-    case: "hello";
-  } | {
-    /**
      * @generated from field: distkv.v1.CoordinateRequest coordinate = 14;
      */
     value: CoordinateRequest;
@@ -596,7 +522,7 @@ export type PeerCall = Message<"distkv.v1.PeerCall"> & {
  * Use `create(PeerCallSchema)` to create a new message.
  */
 export const PeerCallSchema: GenMessage<PeerCall> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 18);
+  messageDesc(file_distkv_v1_peer, 15);
 
 /**
  * One reply frame: the outcome of the call with the same id.
@@ -638,12 +564,6 @@ export type PeerReply = Message<"distkv.v1.PeerReply"> & {
     case: "ping";
   } | {
     /**
-     * @generated from field: distkv.v1.HelloResponse hello = 13;
-     */
-    value: HelloResponse;
-    case: "hello";
-  } | {
-    /**
      * @generated from field: distkv.v1.CoordinateResponse coordinate = 14;
      */
     value: CoordinateResponse;
@@ -668,7 +588,7 @@ export type PeerReply = Message<"distkv.v1.PeerReply"> & {
  * Use `create(PeerReplySchema)` to create a new message.
  */
 export const PeerReplySchema: GenMessage<PeerReply> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 19);
+  messageDesc(file_distkv_v1_peer, 16);
 
 /**
  * One client-to-server stream message: the call frames of one event-loop turn.
@@ -687,7 +607,7 @@ export type ChannelRequest = Message<"distkv.v1.ChannelRequest"> & {
  * Use `create(ChannelRequestSchema)` to create a new message.
  */
 export const ChannelRequestSchema: GenMessage<ChannelRequest> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 20);
+  messageDesc(file_distkv_v1_peer, 17);
 
 /**
  * One server-to-client stream message: the reply frames of one event-loop turn. The server
@@ -707,7 +627,7 @@ export type ChannelResponse = Message<"distkv.v1.ChannelResponse"> & {
  * Use `create(ChannelResponseSchema)` to create a new message.
  */
 export const ChannelResponseSchema: GenMessage<ChannelResponse> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 21);
+  messageDesc(file_distkv_v1_peer, 18);
 
 /**
  * Node-to-node calls, multiplexed over one bidirectional stream per pair of nodes.
