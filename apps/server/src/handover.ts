@@ -321,7 +321,7 @@ export class Handover {
 
   /** Hands this node's data to the nodes taking its ranges over, then leaves the cluster. */
   async decommission(): Promise<void> {
-    const { gossip, membership, storage, peers, log, localId, replicas } = this.init;
+    const { gossip, membership, storage, log, localId, replicas } = this.init;
     const signal = this.stopController.signal;
     if (gossip.localMember.phase !== "leaving") {
       gossip.setPhase("leaving");

@@ -113,11 +113,8 @@ export class ClusterMembership implements MembershipView {
     if (future === undefined) return NONE;
     const now = this.currentRing.preferenceList(key, this.replicas);
     const next = future.preferenceList(key, this.replicas);
-    let out: string[] | undefined;
-    for (const id of next) {
-      if (!now.includes(id)) (out ??= []).push(id);
-    }
-    return out ?? NONE;
+    const out = next.filter((id) => !now.includes(id));
+    return out.length === 0 ? NONE : out;
   }
 
   /** Called after either ring changed. */
