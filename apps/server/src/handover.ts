@@ -300,14 +300,16 @@ export class Handover {
       }
       failures = 0;
       let bytes = 0;
+      let created = 0;
       await Promise.all(
         page.entries.map(async (e) => {
-          await storage.merge(e.key, decodeSiblingSet(e.siblings));
+          if (await storage.mergeStreamed(e.key, decodeSiblingSet(e.siblings))) created++;
           bytes += e.key.length + e.siblings.length;
         }),
       );
       progress.keysScanned += page.scanned;
-      progress.keysMoved += page.entries.length;
+      // Keys new to this node: each source sends its copy, so this counts distinct keys.
+      progress.keysMoved += created;
       progress.bytesMoved += bytes;
       after = page.done ? "done" : hex(page.lastKey);
       this.cursors[source] = after;

@@ -104,7 +104,16 @@ export class NodeStorage implements ReplicaStore, HintStore {
     });
   }
 
-  private async mergeInto(k: Uint8Array, incoming: StoredSet): Promise<{ set: StoredSet }> {
+  /** Merges a set streamed in during a hand-over; true when this node did not have the key. */
+  mergeStreamed(key: Uint8Array, incoming: StoredSet): Promise<boolean> {
+    const k = dataKey(key);
+    return this.lock.run(lockName(k), async () => (await this.mergeInto(k, incoming)).created);
+  }
+
+  private async mergeInto(
+    k: Uint8Array,
+    incoming: StoredSet,
+  ): Promise<{ set: StoredSet; created: boolean }> {
     const currentBytes = await this.db.get(k);
     const current = currentBytes === undefined ? undefined : decodeSiblingSet(currentBytes);
     let merged = current === undefined ? incoming : sync(current, incoming);
@@ -113,7 +122,7 @@ export class NodeStorage implements ReplicaStore, HintStore {
     if (currentBytes === undefined || !sameBytes(currentBytes, encoded)) {
       await this.db.put(k, encoded, { sync: this.options.syncWrites });
     }
-    return { set: merged };
+    return { set: merged, created: currentBytes === undefined };
   }
 
   /**
