@@ -28,4 +28,12 @@ for i in 1 2 3; do
     sleep 0.1
   done
 done
+# Then until the nodes found each other through gossip and all three are in the ring.
+client=build/distkv-client
+if [ -x "$client" ]; then
+  for _ in $(seq 1 150); do
+    if [ "$("$client" -server=localhost:8080 status 2>/dev/null | grep -c ' alive ')" = 3 ]; then break; fi
+    sleep 0.2
+  done
+fi
 echo "cluster up: try ./build/distkv-client status"
