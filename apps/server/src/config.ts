@@ -24,6 +24,10 @@ export interface ServerConfig {
   readonly syncWrites: boolean;
   /** Data moved to a joining node or away from a leaving one, at most this fast; 0: unlimited. */
   readonly streamRateBytesPerSecond: number;
+  /** Test only: serve FaultService and apply its link faults to outgoing peer calls. */
+  readonly enableFaultInjection: boolean;
+  /** Test only: added to the wall clock this node stamps versions with (clock skew). */
+  readonly clockOffsetMs: number;
   readonly logLevel: LogLevel;
 }
 
@@ -61,6 +65,8 @@ export interface RawConfig {
   virtualNodes?: number | undefined;
   requestTimeoutMs?: number | undefined;
   streamRateMbPerSecond?: number | undefined;
+  enableFaultInjection?: boolean | undefined;
+  clockOffsetMs?: number | undefined;
   maxKeyBytes?: number | undefined;
   maxValueBytes?: number | undefined;
   conflictPolicy?: string | undefined;
@@ -177,6 +183,8 @@ export function resolveConfig(raw: RawConfig): ServerConfig {
     conflictPolicy,
     syncWrites: raw.syncWrites ?? DEFAULTS.syncWrites,
     streamRateBytesPerSecond: Math.round(streamRate * 1024 * 1024),
+    enableFaultInjection: raw.enableFaultInjection ?? false,
+    clockOffsetMs: integer("test-clock-offset-ms", raw.clockOffsetMs, 0, -86_400_000, 86_400_000),
     logLevel: logLevel as LogLevel,
   });
 }

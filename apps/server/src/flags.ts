@@ -65,6 +65,17 @@ export async function parseFlags(argv: readonly string[]): Promise<RawConfig> {
       describe:
         "MiB per second at most when streaming data to a joining node or away on decommission (0: unlimited)",
     })
+    .option("enable-fault-injection", {
+      type: "boolean",
+      default: false,
+      describe:
+        "TESTS ONLY: serve FaultService, which drops or delays this node's calls to chosen peers",
+    })
+    .option("test-clock-offset-ms", {
+      type: "number",
+      default: 0,
+      describe: "TESTS ONLY: skew the clock this node stamps versions with by this many ms",
+    })
     .option("max-key-bytes", { type: "number", default: DEFAULTS.maxKeyBytes })
     .option("max-value-bytes", { type: "number", default: DEFAULTS.maxValueBytes })
     .option("conflict-policy", {
@@ -103,6 +114,8 @@ export async function parseFlags(argv: readonly string[]): Promise<RawConfig> {
     virtualNodes: parsed["virtual-nodes"],
     requestTimeoutMs: parsed["request-timeout-ms"],
     streamRateMbPerSecond: parsed["stream-rate-mb"],
+    enableFaultInjection: parsed["enable-fault-injection"],
+    clockOffsetMs: parsed["test-clock-offset-ms"],
     maxKeyBytes: parsed["max-key-bytes"],
     maxValueBytes: parsed["max-value-bytes"],
     conflictPolicy: parsed["conflict-policy"],

@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { isGossipDecodeError, type Transport, type TransportHandler } from "@distkv/gossip";
-import type { GossipRequest, GossipResponse, PeerClient } from "@distkv/rpc";
+import type { GossipRequest, GossipResponse } from "@distkv/rpc";
+import type { PeerLink } from "./peers.js";
 
 const EMPTY = new Uint8Array(0);
 
@@ -15,7 +16,7 @@ export class PeerGossipTransport implements Transport {
 
   constructor(
     /** The peer channel to an address (the server's PeerPool). */
-    private readonly forAddress: (address: string) => PeerClient,
+    private readonly forAddress: (address: string) => PeerLink,
     private readonly localId: string,
     /** Deadline of a datagram's call: past it the datagram counts as lost. */
     private readonly datagramTimeoutMs: number,

@@ -2,11 +2,13 @@ import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@co
 import { Gossip, type Member } from "@distkv/gossip";
 import { isLockedError } from "@distkv/lsm";
 import {
+  type Clock,
   Coordinator,
   HintedHandoff,
   type QuorumLogger,
   QuorumStats,
   Replica,
+  systemClock,
 } from "@distkv/quorum";
 import {
   type BatchRequest,
@@ -16,12 +18,14 @@ import {
   createDistKVServer,
   createPipelineHandler,
   type DistKVServer,
+  FaultService,
   KVService,
   messageOf,
   NodeState,
   registerPeerService,
 } from "@distkv/rpc";
 import type { ServerConfig } from "./config.js";
+import { type LinkFaultRule, LinkFaults } from "./faults.js";
 import { PeerGossipTransport } from "./gossip-transport.js";
 import { Handover, WriteTracker } from "./handover.js";
 import type { Logger } from "./log.js";
@@ -267,10 +271,20 @@ function compose(
   membership = new ClusterMembership(gossip, config.replicas, (msg, fields) =>
     clusterLog.info(msg, fields),
   );
-  peers = new PeerPool(membership, config.nodeId);
+  const faults = config.enableFaultInjection ? new LinkFaults() : undefined;
+  peers = new PeerPool(membership, config.nodeId, faults);
+  if (faults !== undefined) {
+    log.warn("fault injection is enabled (--enable-fault-injection): for tests only");
+  }
+  const offset = config.clockOffsetMs;
+  const clock: Clock =
+    offset === 0
+      ? systemClock
+      : { nowMs: () => Date.now() + offset, schedule: systemClock.schedule };
 
   const stats = new QuorumStats();
   const coordinator = new Coordinator({
+    clock,
     ring: () => membership.ring(),
     pendingReplicas: (key) => membership.pendingReplicas(key),
     membership,
@@ -343,6 +357,7 @@ function compose(
     metrics,
     storage,
     transport,
+    faults,
     /** Set by the node: runs the decommission in the background. */
     runDecommission: undefined as (() => Promise<void>) | undefined,
     startDecommission(): void {
@@ -518,6 +533,22 @@ function routesFor(config: ServerConfig, holder: { parts?: Parts }) {
       }),
     });
     router.service(ClusterService, { status, decommission });
+    if (config.enableFaultInjection) {
+      router.service(FaultService, {
+        setLinkFaults: (req) => {
+          const faults = get().faults!;
+          faults.set(
+            new Map<string, LinkFaultRule>(
+              req.faults.map((f) => [
+                f.nodeId,
+                { dropProbability: f.dropProbability, delayMs: f.delayMs },
+              ]),
+            ),
+          );
+          return { droppedTotal: BigInt(faults.dropped), delayedTotal: BigInt(faults.delayed) };
+        },
+      });
+    }
     registerPeerService(
       router,
       {

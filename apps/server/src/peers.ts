@@ -6,7 +6,11 @@ import type {
 } from "@distkv/quorum";
 import { createPeerClient, isUnavailableError, type PeerClient } from "@distkv/rpc";
 import { decodeSiblingSet, type SiblingSet } from "@distkv/vclock";
+import type { LinkFaults } from "./faults.js";
 import type { ClusterMembership } from "./membership.js";
+
+/** What the node uses of a peer channel. */
+export type PeerLink = Pick<PeerClient, "call" | "replicaWrite" | "replicaRead" | "close">;
 
 /**
  * One PeerClient (one multiplexed stream) per remote node, created on first use. A call that
@@ -14,24 +18,42 @@ import type { ClusterMembership } from "./membership.js";
  * routed around for a moment (gossip alone decides that it is dead).
  */
 export class PeerPool implements ReplicaTransport {
-  private readonly byAddress = new Map<string, PeerClient>();
+  private readonly byAddress = new Map<string, PeerLink>();
 
   constructor(
     private readonly membership: ClusterMembership,
     private readonly localId: string,
+    /** Test-only link faults (--enable-fault-injection); undefined in production. */
+    private readonly faults?: LinkFaults,
   ) {}
 
   /** The client for a node address (used before the node's id is known, e.g. for seeds). */
-  forAddress(address: string): PeerClient {
+  forAddress(address: string): PeerLink {
     let client = this.byAddress.get(address);
     if (client === undefined) {
-      client = createPeerClient({ baseUrl: address, nodeId: this.localId, peer: address });
+      const real = createPeerClient({ baseUrl: address, nodeId: this.localId, peer: address });
+      client = this.faults === undefined ? real : this.faulty(real, address, this.faults);
       this.byAddress.set(address, client);
     }
     return client;
   }
 
-  forNode(nodeId: string): PeerClient {
+  /** A link whose calls first pass the fault rule of the node at `address`. */
+  private faulty(real: PeerClient, address: string, faults: LinkFaults): PeerLink {
+    const nodeAt = () => this.membership.members().find((m) => m.address === address)?.id;
+    const call: PeerClient["call"] = async (kind, request, options) => {
+      if (faults.active) await faults.apply(nodeAt());
+      return real.call(kind, request, options);
+    };
+    return {
+      call,
+      replicaWrite: (request, options) => call("replicaWrite", request, options),
+      replicaRead: (key, options) => call("replicaRead", { key }, options),
+      close: () => real.close(),
+    };
+  }
+
+  forNode(nodeId: string): PeerLink {
     const address = this.membership.addressOf(nodeId);
     if (address === undefined) throw new Error(`unknown node ${nodeId}`);
     return this.forAddress(address);

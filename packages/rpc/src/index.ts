@@ -52,6 +52,7 @@ export {
   toConnectError,
   UnavailableError,
 } from "./errors.js";
+export * from "./gen/distkv/v1/fault_pb.js";
 export * from "./gen/distkv/v1/kv_pb.js";
 export * from "./gen/distkv/v1/peer_pb.js";
 export {
