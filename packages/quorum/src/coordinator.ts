@@ -84,6 +84,8 @@ export class Coordinator {
   private readonly stopController = new AbortController();
   /** Scopes of requests in progress; stop() ends them (one Set, not a listener per request). */
   private readonly scopes = new Set<RequestScope<unknown>>();
+  /** Reads coordinated so far (for `readAllShare`). */
+  private reads = 0;
 
   constructor(init: CoordinatorInit) {
     if (typeof init !== "object" || init === null) {
@@ -120,6 +122,12 @@ export class Coordinator {
       lock: new KeyLock(),
       ring: this.ringSource,
       pendingReplicas: init.pendingReplicas ?? (() => NO_PENDING),
+      readAll: () => {
+        const share = this.options.readAllShare;
+        if (share >= 1) return true;
+        if (share <= 0) return false;
+        return this.reads++ % Math.max(1, Math.round(1 / share)) === 0;
+      },
       isAlive: (id) => id === localId || membership.isAlive(id),
       openScope: <T>(
         timeoutMs: number,

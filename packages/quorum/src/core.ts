@@ -23,6 +23,8 @@ export interface CoordinatorCore {
   ring(): HashRing;
   /** Nodes taking over `key` (joining, or gaining it from a leaving node); usually none. */
   pendingReplicas(key: Uint8Array): readonly string[];
+  /** Whether this read asks every live replica (see `readAllShare`). */
+  readAll(): boolean;
   /** Membership liveness; the local node is always alive. */
   isAlive(nodeId: string): boolean;
   openScope<T>(

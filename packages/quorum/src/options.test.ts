@@ -52,6 +52,8 @@ describe("resolveQuorumOptions", () => {
       conflictPolicy: "siblings",
       sloppyQuorum: true,
       readRepair: true,
+      readAllShare: 1,
+      speculativeRetryMs: 50,
     });
     expect(Object.isFrozen(o)).toBe(true);
     expect(resolveQuorumOptions({ replicas: 5 })).toMatchObject({ readQuorum: 3, writeQuorum: 3 });

@@ -74,6 +74,18 @@ export interface QuorumOptions {
   sloppyQuorum?: boolean;
   /** Whether reads repair stale replicas in the background. @default true */
   readRepair?: boolean;
+  /**
+   * Share of reads that ask every live replica of the key (and so can repair them all). The
+   * others ask only as many replicas as the read needs (this node first when it is one, then
+   * in preference order) and ask the next replica when one fails or has not answered after
+   * `speculativeRetryMs`: R + W > N still makes them see the latest acknowledged write, with
+   * half the messages at N=3, R=2 (Cassandra's approach). Deterministic: every
+   * round(1 / share)-th read asks all. 0 never asks more than needed.
+   * @default 1
+   */
+  readAllShare?: number;
+  /** See `readAllShare`. @default 50 */
+  speculativeRetryMs?: number;
 }
 
 export interface ResolvedQuorumOptions {
@@ -87,6 +99,8 @@ export interface ResolvedQuorumOptions {
   readonly conflictPolicy: ConflictPolicy;
   readonly sloppyQuorum: boolean;
   readonly readRepair: boolean;
+  readonly readAllShare: number;
+  readonly speculativeRetryMs: number;
 }
 
 export interface ReplicaOptions {
@@ -145,6 +159,16 @@ function integer(value: unknown, name: string, min: number, max: number, fallbac
   return value;
 }
 
+function share(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !(value >= 0 && value <= 1)) {
+    throw new InvalidQuorumOptionsError(
+      `${name} must be a number in [0, 1], got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
 function boolean(value: unknown, name: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== "boolean") {
@@ -164,6 +188,8 @@ const QUORUM_FIELDS = [
   "conflictPolicy",
   "sloppyQuorum",
   "readRepair",
+  "readAllShare",
+  "speculativeRetryMs",
 ] as const;
 
 /** Validates coordinator options and returns a complete, frozen set with defaults filled in. */
@@ -207,6 +233,14 @@ export function resolveQuorumOptions(options: QuorumOptions = {}): ResolvedQuoru
     conflictPolicy,
     sloppyQuorum: boolean(options.sloppyQuorum, "sloppyQuorum", true),
     readRepair: boolean(options.readRepair, "readRepair", true),
+    readAllShare: share(options.readAllShare, "readAllShare", 1),
+    speculativeRetryMs: integer(
+      options.speculativeRetryMs,
+      "speculativeRetryMs",
+      0,
+      MAX_TIMEOUT_MS,
+      50,
+    ),
   });
 }
 

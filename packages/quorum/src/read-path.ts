@@ -22,11 +22,13 @@ export interface ReadParams {
 }
 
 /**
- * Coordinates one get: asks every live replica of the key (never substitutes: they hold hints,
- * not data), answers once `needed` replied with the clock-merge of the replies, and repairs
- * stale replicas in the background. Replies that arrive after the answer (until the deadline)
- * are merged in too: if one brings something new, the replicas that answered earlier are
- * repaired with it as well.
+ * Coordinates one get: asks the live replicas of the key (never substitutes: they hold hints,
+ * not data) -- all of them, or (see `readAllShare`) only `needed` of them, this node first,
+ * asking the next one when a replica fails or is slower than `speculativeRetryMs` -- answers
+ * once `needed` replied with the clock-merge of the replies, and repairs stale replicas among
+ * those that replied in the background. Replies that arrive after the answer (until the
+ * deadline) are merged in too: if one brings something new, the replicas that answered earlier
+ * are repaired with it as well.
  *
  * Any node may coordinate a read: it creates no dots.
  */
@@ -46,10 +48,13 @@ export function runRead(core: CoordinatorCore, p: ReadParams): Promise<GetResult
     throw new UnavailableError("read", needed, 0, failures, detail);
   }
 
+  // This node first (a local read costs no message), then preference order.
+  const order = alive.includes(local) ? [local, ...alive.filter((id) => id !== local)] : alive;
+  let asked = 0;
   const replies = new Map<string, SiblingSet<Uint8Array>>();
   /** What each replica holds as far as we know: its reply, plus the repairs we sent it. */
   const known = new Map<string, SiblingSet<Uint8Array>>();
-  const pending = new Set(alive);
+  const pending = new Set<string>();
   const scope = core.openScope<GetResult>(p.timeoutMs, p.signal, () => {
     return new DeadlineExceededError(
       "read",
@@ -108,7 +113,11 @@ export function runRead(core: CoordinatorCore, p: ReadParams): Promise<GetResult
     }
   };
 
-  for (const nodeId of alive) {
+  const askNext = () => {
+    if (asked < order.length && !scope.settled) ask(order[asked++]!);
+  };
+  const ask = (nodeId: string) => {
+    pending.add(nodeId);
     let call: Promise<SiblingSet<Uint8Array> | undefined>;
     try {
       call =
@@ -134,6 +143,7 @@ export function runRead(core: CoordinatorCore, p: ReadParams): Promise<GetResult
             pending.delete(nodeId);
             if (scope.done) return;
             failures.push({ nodeId, reason: "error", message: describeError(error), cause: error });
+            askNext();
             if (!scope.settled && replies.size + pending.size < needed) {
               scope.reject(new UnavailableError("read", needed, replies.size, failures));
               repair();
@@ -142,6 +152,15 @@ export function runRead(core: CoordinatorCore, p: ReadParams): Promise<GetResult
         )
         .catch((e: unknown) => scope.reject(e)),
     );
+  };
+  const first = core.readAll() ? order.length : needed;
+  while (asked < first) ask(order[asked++]!);
+  if (asked < order.length && core.options.speculativeRetryMs > 0) {
+    // A slow replica should not make the read wait for the deadline: ask one more.
+    const cancel = core.clock.schedule(() => {
+      if (!scope.settled && replies.size + pending.size <= needed) askNext();
+    }, core.options.speculativeRetryMs);
+    scope.promise.then(cancel, cancel);
   }
   return scope.promise;
 }
