@@ -24,6 +24,8 @@ export interface ServerConfig {
   readonly syncWrites: boolean;
   /** Data moved to a joining node or away from a leaving one, at most this fast; 0: unlimited. */
   readonly streamRateBytesPerSecond: number;
+  /** Share of reads that ask every replica; the others ask R (see @distkv/quorum readAllShare). */
+  readonly readAllShare: number;
   /** Test only: serve FaultService and apply its link faults to outgoing peer calls. */
   readonly enableFaultInjection: boolean;
   /** Test only: added to the wall clock this node stamps versions with (clock skew). */
@@ -46,6 +48,7 @@ export const DEFAULTS = {
   conflictPolicy: "siblings",
   syncWrites: false,
   streamRateMbPerSecond: 32,
+  readAllShare: 0.1,
   logLevel: "info",
 } as const;
 
@@ -66,6 +69,7 @@ export interface RawConfig {
   requestTimeoutMs?: number | undefined;
   streamRateMbPerSecond?: number | undefined;
   enableFaultInjection?: boolean | undefined;
+  readAllShare?: number | undefined;
   clockOffsetMs?: number | undefined;
   maxKeyBytes?: number | undefined;
   maxValueBytes?: number | undefined;
@@ -133,6 +137,12 @@ export function resolveConfig(raw: RawConfig): ServerConfig {
       `--stream-rate-mb must be a number of MiB per second >= 0 (0: unlimited), got ${String(streamRate)}`,
     );
   }
+  const readAllShare = raw.readAllShare ?? DEFAULTS.readAllShare;
+  if (typeof readAllShare !== "number" || !(readAllShare >= 0 && readAllShare <= 1)) {
+    throw new ConfigError(
+      `--read-all-share must be a number from 0 to 1, got ${String(readAllShare)}`,
+    );
+  }
   const maxKeyBytes = integer("max-key-bytes", raw.maxKeyBytes, DEFAULTS.maxKeyBytes, 1, 65_536);
   const maxValueBytes = integer(
     "max-value-bytes",
@@ -183,6 +193,7 @@ export function resolveConfig(raw: RawConfig): ServerConfig {
     conflictPolicy,
     syncWrites: raw.syncWrites ?? DEFAULTS.syncWrites,
     streamRateBytesPerSecond: Math.round(streamRate * 1024 * 1024),
+    readAllShare,
     enableFaultInjection: raw.enableFaultInjection ?? false,
     clockOffsetMs: integer("test-clock-offset-ms", raw.clockOffsetMs, 0, -86_400_000, 86_400_000),
     logLevel: logLevel as LogLevel,

@@ -65,6 +65,11 @@ export async function parseFlags(argv: readonly string[]): Promise<RawConfig> {
       describe:
         "MiB per second at most when streaming data to a joining node or away on decommission (0: unlimited)",
     })
+    .option("read-all-share", {
+      type: "number",
+      default: DEFAULTS.readAllShare,
+      describe: "Share of reads that ask every replica (read repair of all); the others ask only R",
+    })
     .option("enable-fault-injection", {
       type: "boolean",
       default: false,
@@ -115,6 +120,7 @@ export async function parseFlags(argv: readonly string[]): Promise<RawConfig> {
     requestTimeoutMs: parsed["request-timeout-ms"],
     streamRateMbPerSecond: parsed["stream-rate-mb"],
     enableFaultInjection: parsed["enable-fault-injection"],
+    readAllShare: parsed["read-all-share"],
     clockOffsetMs: parsed["test-clock-offset-ms"],
     maxKeyBytes: parsed["max-key-bytes"],
     maxValueBytes: parsed["max-value-bytes"],

@@ -300,6 +300,7 @@ function compose(
       maxKeyBytes: config.maxKeyBytes,
       maxValueBytes: config.maxValueBytes,
       conflictPolicy: config.conflictPolicy,
+      readAllShare: config.readAllShare,
     },
   });
   const replica = new Replica({

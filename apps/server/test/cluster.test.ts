@@ -29,7 +29,7 @@ async function startCluster(h: ClusterHarness, n: number, extra: string[] = []) 
   for (let i = 2; i <= n; i++) await h.start(`node${i}`, { seeds: [first.address], extra });
   for (let i = 1; i <= n; i++) {
     const c = h.client(`node${i}`);
-    await eventually(async () => (await aliveCount(c)) === n);
+    await eventually(async () => (await aliveCount(c)) === n, 60_000);
   }
   return [...h.nodes.values()].map((node) => node.address);
 }
@@ -74,7 +74,7 @@ describe("a three-node cluster of real processes", () => {
     expect((await c3.kv.get({ key: b("b2") })).siblings.map((s) => dec.decode(s.value))).toEqual([
       "v2",
     ]);
-  });
+  }, 90_000);
 
   it("keeps data across a restart and serves quorum with one node down; all fails clearly", async () => {
     const addresses = await startCluster(h, 3);
@@ -122,13 +122,13 @@ describe("a three-node cluster of real processes", () => {
       });
       return g.found && dec.decode(g.siblings[0]!.value) === "yes";
     });
-  });
+  }, 90_000);
 
   it("hands hinted writes back to a replica that was down (sloppy quorum, 4 nodes, N=3)", async () => {
     const addresses = await startCluster(h, 4);
     const c1 = h.client("node1");
     await h.kill("node4");
-    await eventually(async () => (await aliveCount(c1)) === 3);
+    await eventually(async () => (await aliveCount(c1)) === 3, 40_000);
     for (let i = 0; i < 30; i++) await c1.kv.put({ key: b(`h${i}`), value: b(`v${i}`) });
     const pending = async () => {
       let total = 0;
@@ -148,7 +148,7 @@ describe("a three-node cluster of real processes", () => {
       const g = await c4.kv.get({ key: b(`h${i}`), options: { consistency: Consistency.ALL } });
       expect(dec.decode(g.siblings[0]!.value)).toBe(`v${i}`);
     }
-  });
+  }, 120_000);
 
   it("keeps concurrent writes as siblings and resolves them with the context", async () => {
     await startCluster(h, 3);
@@ -165,7 +165,7 @@ describe("a three-node cluster of real processes", () => {
     await c1.kv.put({ key: b("cart"), value: b("apple+pear"), context: both.context });
     const merged = await c1.kv.get({ key: b("cart") });
     expect(merged.siblings.map((s) => dec.decode(s.value))).toEqual(["apple+pear"]);
-  });
+  }, 90_000);
 
   it("rejects bad input with INVALID_ARGUMENT and writes nothing", async () => {
     await h.start("node1", { extra: ["-replicas=1", "-read-quorum=1", "-write-quorum=1"] });
