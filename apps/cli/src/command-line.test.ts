@@ -98,6 +98,30 @@ describe("parseCommandLine: commands", () => {
     expect((await run(["status"])).invocation).toEqual({ command: "status" });
   });
 
+  it("repair and decommission, with their own default deadlines", async () => {
+    expect(await run(["repair"])).toEqual({
+      kind: "run",
+      options: { ...DEFAULTS, timeout: "5m" },
+      invocation: { command: "repair", node: undefined },
+    });
+    expect((await run(["repair", "--node", "n2"])).invocation).toEqual({
+      command: "repair",
+      node: "n2",
+    });
+    expect(await run(["decommission", "node-4"])).toEqual({
+      kind: "run",
+      options: { ...DEFAULTS, timeout: "30m" },
+      invocation: { command: "decommission", nodeId: "node-4" },
+    });
+    // A node id that looks like a number stays a string; an explicit --timeout wins.
+    expect(await run(["-timeout=90s", "decommission", "007"])).toMatchObject({
+      options: { timeout: "90s" },
+      invocation: { nodeId: "007" },
+    });
+    expect((await run(["--timeout", "1s", "repair"])).options.timeout).toBe("1s");
+    expect((await run(["status"])).options.timeout).toBe("5s");
+  });
+
   it("reads the shared options before or after the command, with one or two dashes", async () => {
     const expected = { server: "n1:9000", timeout: "2s", consistency: "all", json: true };
     const forms = [
@@ -146,14 +170,22 @@ describe("parseCommandLine: help and version", () => {
   it.each([["--help"], ["-h"], ["-help"]])("%s prints the overview", async (flag) => {
     const p = (await parse([flag])) as Extract<ParsedCommandLine, { kind: "output" }>;
     expect(p.kind).toBe("output");
-    for (const cmd of ["put <key>", "get <key>", "delete <key>", "batch <key> <value>", "status"]) {
+    for (const cmd of [
+      "put <key>",
+      "get <key>",
+      "delete <key>",
+      "batch <key> <value>",
+      "status",
+      "repair",
+      "decommission <node-id>",
+    ]) {
       expect(p.text).toContain(cmd);
     }
     expect(p.text).toContain("Exit codes:");
     expect(p.text).toContain("-server=host:8080");
   });
 
-  it.each([["put"], ["get"], ["delete"], ["batch"], ["status"]])(
+  it.each([["put"], ["get"], ["delete"], ["batch"], ["status"], ["repair"], ["decommission"]])(
     "%s --help prints that command's usage",
     async (cmd) => {
       const p = await parse([cmd, "--help"]);
@@ -199,6 +231,14 @@ describe("parseCommandLine: usage errors", () => {
     [["get", "a", "--bogus"], "unexpected option --bogus", "get"],
     [["get", "a", "--context", "x"], "unexpected option --context", "get"],
     [["status", "--show-context"], "unexpected option --show-context", "status"],
+    [["status", "--node", "n1"], "unexpected option --node", "status"],
+    [
+      ["decommission"],
+      "missing arguments: usage: distkv-client decommission <node-id>",
+      "decommission",
+    ],
+    [["decommission", "a", "b"], 'unexpected argument "b"', "decommission"],
+    [["repair", "--node"], "--node must name a node id", "repair"],
     [["get", ""], "the key must not be empty", "get"],
     [["batch", "a", "1", "", "2"], "the key must not be empty", "batch"],
     [["-bogus", "get", "a"], "unknown option -bogus", undefined],

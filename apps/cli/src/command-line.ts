@@ -33,7 +33,10 @@ export type Invocation =
   | { readonly command: "get"; readonly key: string; readonly showContext: boolean }
   | { readonly command: "delete"; readonly key: string; readonly context: string | undefined }
   | { readonly command: "batch"; readonly pairs: ReadonlyArray<readonly [string, string]> }
-  | { readonly command: "status" };
+  | { readonly command: "status" }
+  /** `node`: the node whose replicas to repair; undefined: the one --server names. */
+  | { readonly command: "repair"; readonly node: string | undefined }
+  | { readonly command: "decommission"; readonly nodeId: string };
 
 export type CommandName = Invocation["command"];
 
@@ -49,6 +52,23 @@ export const COMMAND_USAGE: Readonly<Record<CommandName, string>> = {
   delete: "delete <key>",
   batch: "batch <key> <value> [<key> <value> ...]",
   status: "status",
+  repair: "repair [--node <node-id>]",
+  decommission: "decommission <node-id>",
+};
+
+/**
+ * `--timeout` when none is given. For most commands it is the deadline of the one request;
+ * `repair` waits for a whole anti-entropy round, and for `decommission` it bounds the whole
+ * wait until the node has left.
+ */
+export const COMMAND_TIMEOUTS: Readonly<Record<CommandName, string>> = {
+  put: DEFAULT_TIMEOUT,
+  get: DEFAULT_TIMEOUT,
+  delete: DEFAULT_TIMEOUT,
+  batch: DEFAULT_TIMEOUT,
+  status: DEFAULT_TIMEOUT,
+  repair: "5m",
+  decommission: "30m",
 };
 
 /** Long options that may be written with one dash (`-server=host:port`), as the original's. */
@@ -63,6 +83,7 @@ export const ARGV_SPEC: ArgvSpec = {
     "show-context",
     "no-show-context",
     "value-file",
+    "node",
     "help",
     "version",
   ],
@@ -74,7 +95,7 @@ Values that start with "-" go after "--": ${SCRIPT_NAME} put -- -key -value.
 
 Exit codes: 0 ok, 1 key not found (get), 2 usage error, 3 server unreachable, timed out,
 unavailable or failed, 4 request rejected by the server (e.g. value too large),
-5 batch with failed operations, 70 internal error of the CLI.`;
+5 batch with failed operations or repair with failed comparisons, 70 internal error of the CLI.`;
 
 function last(v: unknown): unknown {
   return Array.isArray(v) ? v[v.length - 1] : v;
@@ -112,8 +133,9 @@ function buildParser(version: string) {
     })
     .option("timeout", {
       type: "string",
-      default: DEFAULT_TIMEOUT,
-      describe: "Request deadline: 500ms, 5s, 2m, 1m30s, or a bare number of seconds",
+      defaultDescription: `${DEFAULT_TIMEOUT}; repair ${COMMAND_TIMEOUTS.repair}, decommission ${COMMAND_TIMEOUTS.decommission}`,
+      describe:
+        "Deadline: 500ms, 5s, 2m, 1m30s, or a bare number of seconds (decommission: of the whole wait)",
     })
     .option("consistency", {
       type: "string",
@@ -164,6 +186,29 @@ function buildParser(version: string) {
     .command("status", "Show cluster health and the answering node's metrics", (y) =>
       y.usage(`${SCRIPT_NAME} status\n\nShow cluster health as the answering node sees it.`),
     )
+    .command(
+      "repair",
+      "Compare replicas and repair what differs now (anti-entropy), with progress",
+      (y) =>
+        y
+          .usage(
+            `${SCRIPT_NAME} ${COMMAND_USAGE.repair}\n\nRun an anti-entropy round now on a node: compare each of its replica groups with the other replicas (Merkle trees), repair the keys that differ both ways and purge tombstones past their grace period. Progress goes to stderr, the result to stdout. Exits 5 when a comparison failed (e.g. a replica is down).`,
+          )
+          .option("node", {
+            type: "string",
+            describe: "The node whose replicas to repair (default: the node --server names)",
+          }),
+    )
+    .command(
+      "decommission <node-id>",
+      "Hand a node's data to the others, remove it from the ring, and wait until it has left",
+      (y) =>
+        y
+          .usage(
+            `${SCRIPT_NAME} ${COMMAND_USAGE.decommission}\n\nAsk a node to leave the cluster: it streams its ranges to their new owners, turns left and exits. Waits (up to --timeout, default ${COMMAND_TIMEOUTS.decommission}) until the cluster sees it as left, showing the hand-over's progress on stderr.`,
+          )
+          .positional("node-id", { type: "string", describe: "The id of the node to remove" }),
+    )
     .demandCommand(1, "no command given")
     .strict()
     .recommendCommands()
@@ -175,6 +220,7 @@ function buildParser(version: string) {
 }
 
 const COMMANDS = new Set<string>(Object.keys(COMMAND_USAGE));
+const KEYED = new Set<CommandName>(["put", "get", "delete", "batch"]);
 
 /** Parses the user's arguments (without `node` and the script). Throws UsageError. */
 export async function parseCommandLine(
@@ -206,15 +252,16 @@ export async function parseCommandLine(
   }
   if (output !== "") return { kind: "output", text: output };
   if (command === undefined) throw new UsageError("no command given");
+  const timeout = optionalString(parsed.timeout);
   const options: CliOptions = {
     server: String(last(parsed.server)),
-    timeout: String(last(parsed.timeout)),
+    timeout: timeout ?? COMMAND_TIMEOUTS[command],
     consistency: String(last(parsed.consistency)),
     json: last(parsed.json) === true,
   };
   const r = normalized.restore;
   const key = r(String(parsed.key ?? ""));
-  if (command !== "status" && key === "") {
+  if (KEYED.has(command) && key === "") {
     throw new UsageError("the key must not be empty", command);
   }
   const invocation = toInvocation(command, key, parsed, r);
@@ -271,6 +318,18 @@ function toInvocation(
     }
     case "status":
       return { command };
+    case "repair": {
+      const node = optionalString(parsed.node);
+      if (node !== undefined && r(node).trim() === "") {
+        throw new UsageError("--node must name a node id", command);
+      }
+      return { command, node: node === undefined ? undefined : r(node) };
+    }
+    case "decommission": {
+      const nodeId = r(String(parsed["node-id"] ?? "")).trim();
+      if (nodeId === "") throw new UsageError("the node id must not be empty", command);
+      return { command, nodeId };
+    }
   }
 }
 

@@ -24,7 +24,10 @@ export const ExitCode = {
   Unavailable: 3,
   /** The server refused the request as invalid (e.g. a value over its size limit). */
   Rejected: 4,
-  /** `batch`: the batch ran but at least one operation failed (every result is printed). */
+  /**
+   * The command ran but part of it failed: `batch`, an operation (every result is printed);
+   * `repair`, the comparison with a replica (e.g. one that is down).
+   */
   PartialFailure: 5,
   /** A bug in the CLI itself (an error nobody anticipated). */
   Internal: 70,

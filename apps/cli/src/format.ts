@@ -2,7 +2,14 @@
  * Human-readable output and the JSON shapes printed with --json. Keys and values are bytes on
  * the wire; the CLI speaks UTF-8 but never mangles bytes it prints as a value.
  */
-import type { BatchResult, GetResponse, NodeMetrics, StatusResponse } from "@distkv/rpc";
+import type {
+  BatchResult,
+  GetResponse,
+  NodeMetrics,
+  RepairResponse,
+  StatusResponse,
+  StreamingStatus,
+} from "@distkv/rpc";
 import { NodeState } from "@distkv/rpc";
 import { UsageError } from "./errors.js";
 
@@ -268,4 +275,57 @@ export function formatStatus(res: StatusResponse, nowMs: number): string {
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+// ---------------------------------------------------------------- repair
+
+function plural(n: number | bigint, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 || n === 1n ? one : many}`;
+}
+
+/** One progress line of a repair round. */
+export function formatRepairProgress(r: RepairResponse): string {
+  return (
+    `repairing ${r.nodeId || "?"}: ${r.rangesCompared}/${r.rangesTotal} ranges, ` +
+    `${plural(r.peersCompared, "replica")} compared` +
+    (r.peersFailed > 0 ? ` (${r.peersFailed} failed)` : "") +
+    `, ${plural(r.keysRepaired, "key")} repaired, ${formatBytes(Number(r.bytesExchanged))} exchanged`
+  );
+}
+
+/** The result of a repair round. */
+export function formatRepair(r: RepairResponse): string {
+  const lines = [
+    `Repair of ${r.nodeId || "?"} ${r.peersFailed > 0 ? "finished with failures" : "done"} in ${r.elapsedSeconds.toFixed(1)}s`,
+    ...labelled([
+      ["Ranges compared", `${r.rangesCompared} of ${r.rangesTotal}`],
+      ["Replicas compared", String(r.peersCompared)],
+      ["Comparisons failed", String(r.peersFailed)],
+      ["Keys differing", String(r.keysDiffering)],
+      ["Keys repaired", String(r.keysRepaired)],
+      [
+        "Bytes exchanged",
+        `${formatBytes(Number(r.bytesExchanged))} (${formatBytes(Number(r.treeBytes))} comparing trees)`,
+      ],
+      ["Tombstones purged", String(r.tombstonesPurged)],
+    ]),
+  ];
+  if (r.failures.length > 0) {
+    lines.push("", "Failed comparisons:", ...r.failures.map((f) => `  ${f}`));
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+// ---------------------------------------------------------------- decommission
+
+/** One progress line of a hand-over as a node's StatusResponse.streaming reports it. */
+export function formatStreaming(s: StreamingStatus): string {
+  const what = s.kind === "join" ? "streaming in" : "handing over";
+  const scanned =
+    s.keysEstimated > 0n ? `${s.keysScanned} of ~${s.keysEstimated}` : String(s.keysScanned);
+  return (
+    `${what}: ${s.peersDone}/${s.peersTotal} ${s.kind === "join" ? "sources" : "targets"} done, ` +
+    `${plural(s.keysMoved, "key")} moved (${formatBytes(Number(s.bytesMoved))}), ` +
+    `${scanned} scanned, ${s.elapsedSeconds.toFixed(0)}s`
+  );
 }

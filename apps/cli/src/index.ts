@@ -5,6 +5,7 @@
 export { type ArgvSpec, type NormalizedArgv, normalizeArgv } from "./argv.js";
 export {
   ARGV_SPEC,
+  COMMAND_TIMEOUTS,
   COMMAND_USAGE,
   type CommandName,
   type Invocation,
@@ -14,9 +15,16 @@ export {
   type ValueSource,
 } from "./command-line.js";
 export { type BatchInput, runBatch } from "./commands/batch.js";
+export {
+  DECOMMISSION_CALL_TIMEOUT_MS,
+  DECOMMISSION_POLL_MS,
+  type DecommissionInput,
+  runDecommission,
+} from "./commands/decommission.js";
 export { type DeleteInput, runDelete } from "./commands/delete.js";
 export { type GetInput, runGet } from "./commands/get.js";
 export { type InputStream, type PutInput, readValue, runPut } from "./commands/put.js";
+export { type RepairInput, runRepair } from "./commands/repair.js";
 export { runStatus } from "./commands/status.js";
 export { formatDuration, MAX_DURATION_MS, parseDuration } from "./duration.js";
 export {
@@ -42,7 +50,10 @@ export {
   formatBatch,
   formatBytes,
   formatGet,
+  formatRepair,
+  formatRepairProgress,
   formatStatus,
+  formatStreaming,
   formatUptime,
   getToJson,
   nodeStateName,
@@ -55,6 +66,7 @@ export {
   type ClientFactoryOptions,
   type CommandContext,
   defaultClientFactory,
+  defaultSleep,
   type OutputStream,
 } from "./io.js";
 export {
@@ -68,5 +80,6 @@ export {
   type ResolvedCliOptions,
   resolveCliOptions,
 } from "./options.js";
+export { ProgressLine } from "./progress.js";
 export { type RequestTarget, toCliError } from "./rpc-errors.js";
 export { type CliDeps, packageVersion, runCli } from "./run.js";

@@ -39,6 +39,12 @@ export interface CommandContext {
   readonly createClient: ClientFactory;
   readonly stdout: OutputStream;
   readonly stderr: OutputStream;
-  /** Wall clock in milliseconds since the epoch (for "last seen 2s ago"). */
+  /** Wall clock in milliseconds since the epoch (for "last seen 2s ago" and deadlines). */
   readonly now: () => number;
+  /** Waits between polls (decommission). */
+  readonly sleep: (ms: number) => Promise<void>;
 }
+
+/** The real wait. */
+export const defaultSleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));

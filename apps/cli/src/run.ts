@@ -5,15 +5,18 @@
 import { readFileSync } from "node:fs";
 import { type Invocation, parseCommandLine, SCRIPT_NAME } from "./command-line.js";
 import { runBatch } from "./commands/batch.js";
+import { runDecommission } from "./commands/decommission.js";
 import { runDelete } from "./commands/delete.js";
 import { runGet } from "./commands/get.js";
 import { type InputStream, runPut } from "./commands/put.js";
+import { runRepair } from "./commands/repair.js";
 import { runStatus } from "./commands/status.js";
 import { ExitCode, isCliError, isUsageError } from "./errors.js";
 import {
   type ClientFactory,
   type CommandContext,
   defaultClientFactory,
+  defaultSleep,
   type OutputStream,
 } from "./io.js";
 import { resolveCliOptions } from "./options.js";
@@ -33,6 +36,11 @@ export interface CliDeps {
    * @default Date.now
    */
   now?: () => number;
+  /**
+   * Waits between polls (decommission); tests pass one that advances a fake clock.
+   * @default a setTimeout-based wait
+   */
+  sleep?: (ms: number) => Promise<void>;
   /**
    * Printed by --version.
    * @default the version in this package's package.json
@@ -64,6 +72,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<Ex
       stdout: deps.stdout,
       stderr: deps.stderr,
       now: deps.now ?? Date.now,
+      sleep: deps.sleep ?? defaultSleep,
     };
     return await dispatch(ctx, parsed.invocation, deps.stdin);
   } catch (e) {
@@ -87,6 +96,10 @@ function dispatch(
       return runBatch(ctx, inv);
     case "status":
       return runStatus(ctx);
+    case "repair":
+      return runRepair(ctx, inv);
+    case "decommission":
+      return runDecommission(ctx, inv);
   }
 }
 

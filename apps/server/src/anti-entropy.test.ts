@@ -273,8 +273,7 @@ class FakeCluster {
       repair: {
         req: RepairRequestSchema,
         res: RepairResponseSchema,
-        serve: (n, r: PeerRequestOf<"repair">) =>
-          n.ae.serveRepair(r, { signal: new AbortController().signal }),
+        serve: (n, r: PeerRequestOf<"repair">) => n.ae.serveRepair(r),
       },
     };
     return {
@@ -649,6 +648,24 @@ describe("Repair", () => {
     // n3 pushed the key to each of the two others.
     expect(messages[0]).toMatchObject({ nodeId: "n3", done: true, keysRepaired: 2n });
     expect(c.calls.get("repair")).toBe(1);
+    expect(c.divergentKeys()).toEqual([]);
+  });
+
+  it("a client that goes away stops the stream, not the round", async () => {
+    const c = new FakeCluster(["n1", "n2", "n3"]);
+    cluster = c;
+    for (let i = 0; i < 200; i++) c.write(`k${i}`, "v");
+    await c.start();
+    c.down.add("n1");
+    for (let i = 0; i < 200; i += 2) c.write(`k${i}`, "w");
+    c.down.delete("n1");
+    const ac = new AbortController();
+    const stream = c.node("n1").ae.repair({ nodeId: "" }, ac.signal);
+    expect((await stream.next()).value).toMatchObject({ done: false });
+    ac.abort(new Error("client left"));
+    await expect(stream.next()).rejects.toThrow("client left");
+    await waitUntil(() => c.node("n1").ae.lastRound !== undefined);
+    expect(c.node("n1").ae.lastRound).toMatchObject({ done: true, keysRepaired: 100 });
     expect(c.divergentKeys()).toEqual([]);
   });
 

@@ -459,6 +459,9 @@ interface PeerFailure {
  * replicas periodically and on demand, repairs what differs both ways, and purges tombstones
  * every replica holds past the grace period. See the file comment.
  */
+/** Quiet time after a ring change before the trees are rebuilt. */
+const RING_SETTLE_MS = 300;
+
 export class AntiEntropy {
   private readonly options: ResolvedOptions;
   private layout: Layout | undefined;
@@ -468,6 +471,7 @@ export class AntiEntropy {
   private pending: Map<string, Uint8Array | undefined> | undefined;
   private roundChain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  private rebuildTimer: NodeJS.Timeout | undefined;
   private started = false;
   private readonly stopController = new AbortController();
   /** The last finished round's report (undefined before the first). */
@@ -504,6 +508,8 @@ export class AntiEntropy {
     this.stopController.abort(new Error("anti-entropy is stopping"));
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.rebuildTimer !== undefined) clearTimeout(this.rebuildTimer);
+    this.rebuildTimer = undefined;
     await this.roundChain.catch(() => {});
     await this.building?.catch(() => {});
   }
@@ -521,9 +527,25 @@ export class AntiEntropy {
     if (this.layout !== undefined) this.apply(this.layout, key, siblings);
   }
 
-  /** The ring changed: the next round rebuilds the trees from a scan first. */
+  /**
+   * The ring changed: the trees are rebuilt from a scan shortly after (changes come in bursts
+   * while gossip converges), so that this node both starts and answers comparisons with trees
+   * of the ring the others use; a round that starts earlier rebuilds first.
+   */
   ringChanged(): void {
     this.layoutStale = true;
+    if (!this.started || this.stopController.signal.aborted) return;
+    if (this.rebuildTimer !== undefined) clearTimeout(this.rebuildTimer);
+    this.rebuildTimer = setTimeout(() => {
+      this.rebuildTimer = undefined;
+      this.currentLayout().catch((e: unknown) => {
+        if (!this.stopController.signal.aborted) {
+          this.options.logger.warn("anti-entropy: rebuilding the Merkle trees failed", {
+            error: messageOf(e),
+          });
+        }
+      });
+    }, RING_SETTLE_MS);
   }
 
   /**
@@ -541,7 +563,9 @@ export class AntiEntropy {
   /**
    * ClusterService.Repair: streams the progress of a round on this node (`nodeId` empty or
    * this node), or, for another node, runs the round there over the peer channel and yields
-   * its final report. The last message has `done` set.
+   * its final report. The last message has `done` set. `signal` (the call's) only stops the
+   * stream: the round itself runs to its end even if the client goes away or its deadline
+   * passes, as a repair that was asked for is worth finishing.
    */
   async *repair(
     request: { readonly nodeId: string },
@@ -570,8 +594,8 @@ export class AntiEntropy {
     let wake: (() => void) | undefined;
     let finished = false;
     let failure: unknown;
+    signal.addEventListener("abort", () => wake?.(), { once: true });
     this.runRound({
-      signal,
       onProgress: (r) => {
         queue.push(r);
         wake?.();
@@ -585,10 +609,12 @@ export class AntiEntropy {
         wake?.();
       });
     for (;;) {
-      while (queue.length > 0) {
-        const r = queue.shift()!;
+      signal.throwIfAborted();
+      const r = queue.shift();
+      if (r !== undefined) {
         yield toRepairResponse(r);
         if (r.done) return;
+        continue;
       }
       if (finished) {
         if (failure !== undefined) throw failure;
@@ -647,12 +673,13 @@ export class AntiEntropy {
     }
   }
 
-  /** Peer kind `repair`: runs a round here (ClusterService.Repair aimed at this node). */
-  async serveRepair(
-    _req: PeerRequestOf<"repair">,
-    ctx: { readonly signal: AbortSignal },
-  ): Promise<InitOf<PeerResponseOf<"repair">>> {
-    return toRepairResponse(await this.runRound({ signal: ctx.signal }));
+  /**
+   * Peer kind `repair`: runs a round here (ClusterService.Repair aimed at this node) and
+   * answers with its report. Like `repair`, the round runs to its end even if the caller
+   * gives up.
+   */
+  async serveRepair(_req: PeerRequestOf<"repair">): Promise<InitOf<PeerResponseOf<"repair">>> {
+    return toRepairResponse(await this.runRound());
   }
 
   /** Whether `stored` is exactly `digest`, tombstones only, past the grace period here. */

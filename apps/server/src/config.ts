@@ -26,6 +26,10 @@ export interface ServerConfig {
   readonly streamRateBytesPerSecond: number;
   /** Share of reads that ask every replica; the others ask R (see @distkv/quorum readAllShare). */
   readonly readAllShare: number;
+  /** Time between anti-entropy rounds; 0: only on demand (distkv-client repair). */
+  readonly antiEntropyIntervalMs: number;
+  /** Tombstones older than this on every replica are purged; 0 keeps them forever. */
+  readonly tombstoneGraceMs: number;
   /** Test only: serve FaultService and apply its link faults to outgoing peer calls. */
   readonly enableFaultInjection: boolean;
   /** Test only: added to the wall clock this node stamps versions with (clock skew). */
@@ -49,6 +53,8 @@ export const DEFAULTS = {
   syncWrites: false,
   streamRateMbPerSecond: 32,
   readAllShare: 0.1,
+  antiEntropyIntervalMs: 60_000,
+  tombstoneGraceMs: 0,
   logLevel: "info",
 } as const;
 
@@ -70,6 +76,8 @@ export interface RawConfig {
   streamRateMbPerSecond?: number | undefined;
   enableFaultInjection?: boolean | undefined;
   readAllShare?: number | undefined;
+  antiEntropyIntervalMs?: number | undefined;
+  tombstoneGraceMs?: number | undefined;
   clockOffsetMs?: number | undefined;
   maxKeyBytes?: number | undefined;
   maxValueBytes?: number | undefined;
@@ -194,6 +202,20 @@ export function resolveConfig(raw: RawConfig): ServerConfig {
     syncWrites: raw.syncWrites ?? DEFAULTS.syncWrites,
     streamRateBytesPerSecond: Math.round(streamRate * 1024 * 1024),
     readAllShare,
+    antiEntropyIntervalMs: integer(
+      "anti-entropy-interval-ms",
+      raw.antiEntropyIntervalMs,
+      DEFAULTS.antiEntropyIntervalMs,
+      0,
+      86_400_000,
+    ),
+    tombstoneGraceMs: integer(
+      "tombstone-grace-ms",
+      raw.tombstoneGraceMs,
+      DEFAULTS.tombstoneGraceMs,
+      0,
+      365 * 86_400_000,
+    ),
     enableFaultInjection: raw.enableFaultInjection ?? false,
     clockOffsetMs: integer("test-clock-offset-ms", raw.clockOffsetMs, 0, -86_400_000, 86_400_000),
     logLevel: logLevel as LogLevel,

@@ -70,6 +70,16 @@ export async function parseFlags(argv: readonly string[]): Promise<RawConfig> {
       default: DEFAULTS.readAllShare,
       describe: "Share of reads that ask every replica (read repair of all); the others ask only R",
     })
+    .option("anti-entropy-interval-ms", {
+      type: "number",
+      default: DEFAULTS.antiEntropyIntervalMs,
+      describe: "Time between Merkle-tree comparisons with the other replicas (0: only on demand)",
+    })
+    .option("tombstone-grace-ms", {
+      type: "number",
+      default: DEFAULTS.tombstoneGraceMs,
+      describe: "Purge tombstones older than this on every replica (0: keep them; see the README)",
+    })
     .option("enable-fault-injection", {
       type: "boolean",
       default: false,
@@ -121,6 +131,8 @@ export async function parseFlags(argv: readonly string[]): Promise<RawConfig> {
     streamRateMbPerSecond: parsed["stream-rate-mb"],
     enableFaultInjection: parsed["enable-fault-injection"],
     readAllShare: parsed["read-all-share"],
+    antiEntropyIntervalMs: parsed["anti-entropy-interval-ms"],
+    tombstoneGraceMs: parsed["tombstone-grace-ms"],
     clockOffsetMs: parsed["test-clock-offset-ms"],
     maxKeyBytes: parsed["max-key-bytes"],
     maxValueBytes: parsed["max-value-bytes"],

@@ -24,6 +24,7 @@ import {
   NodeState,
   registerPeerService,
 } from "@distkv/rpc";
+import { AntiEntropy } from "./anti-entropy.js";
 import type { ServerConfig } from "./config.js";
 import { type LinkFaultRule, LinkFaults } from "./faults.js";
 import { PeerGossipTransport } from "./gossip-transport.js";
@@ -136,6 +137,7 @@ export class DistKVNode {
     parts.runDecommission = () => node.runDecommission();
     parts.gossip.start();
     parts.handoff.start();
+    parts.antiEntropy.start();
     void node.joinCluster();
     return node;
   }
@@ -221,6 +223,7 @@ export class DistKVNode {
       await this.server.stop({ gracePeriodMs });
       this.parts.coordinator.stop();
       await this.parts.handoff.stop();
+      await this.parts.antiEntropy.stop();
       this.parts.gossip.stop();
       this.parts.membership.close();
       await this.parts.peers.close();
@@ -345,8 +348,47 @@ function compose(
     },
     stored,
   );
+  // Tombstone GC is off unless a grace period is set: see the README (a purged key's version
+  // counters restart, which is only safe once no replica can still hold the old tombstone).
+  const antiEntropy = new AntiEntropy(
+    {
+      cluster: {
+        localId: config.nodeId,
+        replicas: config.replicas,
+        ring: () => membership.ring(),
+        isAlive: (id) => membership.isAlive(id),
+        isStable: () => !membership.moving,
+      },
+      store: {
+        scan: async (after, max) => {
+          const page = await storage.scanData(
+            after,
+            { maxBytes: Number.MAX_SAFE_INTEGER, maxScanned: max },
+            () => true,
+          );
+          return { entries: page.entries, done: page.done };
+        },
+        read: (key) => storage.readEncoded(key),
+        merge: (key, bytes) => storage.mergeEncoded(key, bytes),
+        purge: (key, expected) => storage.purgeIfUnchanged(key, expected),
+      },
+      peers: {
+        call: (id, kind, req, o) => peers.observe(id, peers.forNode(id).call(kind, req, o)),
+      },
+    },
+    {
+      intervalMs: config.antiEntropyIntervalMs,
+      tombstoneGraceMs:
+        config.tombstoneGraceMs === 0 ? Number.MAX_SAFE_INTEGER : config.tombstoneGraceMs,
+      now: () => clock.nowMs(),
+      logger: log.forComponent("distkv:anti-entropy"),
+    },
+  );
+  storage.onDataWrite = (key, stored) => antiEntropy.recordWrite(key, stored);
+  membership.onRingChange(() => antiEntropy.ringChanged());
   let decommissioning: Promise<void> | undefined;
   const parts = {
+    antiEntropy,
     gossip,
     membership,
     peers,
@@ -533,7 +575,11 @@ function routesFor(config: ServerConfig, holder: { parts?: Parts }) {
         delete: (req, ctx) => get().requests.delete(req, ctx),
       }),
     });
-    router.service(ClusterService, { status, decommission });
+    router.service(ClusterService, {
+      status,
+      decommission,
+      repair: (req, ctx) => get().antiEntropy.repair(req, ctx.signal),
+    });
     if (config.enableFaultInjection) {
       router.service(FaultService, {
         setLinkFaults: (req) => {
@@ -566,6 +612,10 @@ function routesFor(config: ServerConfig, holder: { parts?: Parts }) {
         },
         gossip: (req) => get().transport.handle(req),
         streamRange: (req) => get().handover.serveStreamRange(req),
+        merkleExchange: (req) => get().antiEntropy.serveMerkleExchange(req),
+        tombstoneCheck: (req) => get().antiEntropy.serveTombstoneCheck(req),
+        tombstonePurge: (req) => get().antiEntropy.serveTombstonePurge(req),
+        repair: (req) => get().antiEntropy.serveRepair(req),
         coordinate: async (req, ctx) => {
           const { requests } = get();
           const scope = { signal: ctx.signal, timeoutMs: ctx.timeoutMs };

@@ -76,6 +76,11 @@ export class NodeStorage implements ReplicaStore, HintStore {
   private hintCount = 0;
   private hintVersionCounter = 0;
   private readonly hintVersions = new Map<string, number>();
+  /**
+   * Called, under the key's lock, after every change of a stored sibling set with the bytes
+   * now stored (undefined after a purge): anti-entropy keeps its Merkle trees current with it.
+   */
+  onDataWrite: ((key: Uint8Array, stored: Uint8Array | undefined) => void) | undefined;
 
   private constructor(
     readonly db: Db,
@@ -104,6 +109,35 @@ export class NodeStorage implements ReplicaStore, HintStore {
     });
   }
 
+  /** The encoded sibling set stored for `key` (for anti-entropy), or undefined. */
+  readEncoded(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.db.get(dataKey(key));
+  }
+
+  /** Merges an encoded set (anti-entropy repair) and returns the encoding now stored. */
+  mergeEncoded(key: Uint8Array, siblings: Uint8Array): Promise<Uint8Array> {
+    const k = dataKey(key);
+    return this.lock.run(lockName(k), async () => {
+      const { set } = await this.mergeInto(k, decodeSiblingSet(siblings));
+      return encodeSiblingSet(set);
+    });
+  }
+
+  /**
+   * Deletes `key` if its stored encoding is still exactly `expected` (tombstone GC), under the
+   * key's lock so a racing write keeps it. Resolves to whether it deleted.
+   */
+  purgeIfUnchanged(key: Uint8Array, expected: Uint8Array): Promise<boolean> {
+    const k = dataKey(key);
+    return this.lock.run(lockName(k), async () => {
+      const current = await this.db.get(k);
+      if (current === undefined || !sameBytes(current, expected)) return false;
+      await this.db.delete(k, { sync: this.options.syncWrites });
+      this.onDataWrite?.(key, undefined);
+      return true;
+    });
+  }
+
   /** Merges a set streamed in during a hand-over; true when this node did not have the key. */
   mergeStreamed(key: Uint8Array, incoming: StoredSet): Promise<boolean> {
     const k = dataKey(key);
@@ -121,6 +155,7 @@ export class NodeStorage implements ReplicaStore, HintStore {
     const encoded = encodeSiblingSet(merged);
     if (currentBytes === undefined || !sameBytes(currentBytes, encoded)) {
       await this.db.put(k, encoded, { sync: this.options.syncWrites });
+      this.onDataWrite?.(k.subarray(1), encoded);
     }
     return { set: merged, created: currentBytes === undefined };
   }

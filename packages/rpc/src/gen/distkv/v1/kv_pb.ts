@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file distkv/v1/kv.proto.
  */
 export const file_distkv_v1_kv: GenFile = /*@__PURE__*/
-  fileDesc("ChJkaXN0a3YvdjEva3YucHJvdG8SCWRpc3Rrdi52MSKFAQoOUmVxdWVzdE9wdGlvbnMSKwoLY29uc2lzdGVuY3kYASABKA4yFi5kaXN0a3YudjEuQ29uc2lzdGVuY3kSEgoKdGltZW91dF9tcxgCIAEoDRIyCg9jb25mbGljdF9wb2xpY3kYAyABKA4yGS5kaXN0a3YudjEuQ29uZmxpY3RQb2xpY3kiZQoKUHV0UmVxdWVzdBILCgNrZXkYASABKAwSDQoFdmFsdWUYAiABKAwSDwoHY29udGV4dBgDIAEoDBIqCgdvcHRpb25zGAQgASgLMhkuZGlzdGt2LnYxLlJlcXVlc3RPcHRpb25zIjYKC1B1dFJlc3BvbnNlEg8KB2NvbnRleHQYASABKAwSFgoOcmVwbGljYXNfYWNrZWQYAiABKA0iRQoKR2V0UmVxdWVzdBILCgNrZXkYASABKAwSKgoHb3B0aW9ucxgCIAEoCzIZLmRpc3Rrdi52MS5SZXF1ZXN0T3B0aW9ucyIuCgdTaWJsaW5nEg0KBXZhbHVlGAEgASgMEhQKDHRpbWVzdGFtcF9tcxgCIAEoAyJuCgtHZXRSZXNwb25zZRINCgVmb3VuZBgBIAEoCBIkCghzaWJsaW5ncxgCIAMoCzISLmRpc3Rrdi52MS5TaWJsaW5nEg8KB2NvbnRleHQYAyABKAwSGQoRcmVwbGljYXNfYW5zd2VyZWQYBCABKA0iWQoNRGVsZXRlUmVxdWVzdBILCgNrZXkYASABKAwSDwoHY29udGV4dBgCIAEoDBIqCgdvcHRpb25zGAMgASgLMhkuZGlzdGt2LnYxLlJlcXVlc3RPcHRpb25zIjkKDkRlbGV0ZVJlc3BvbnNlEg8KB2NvbnRleHQYASABKAwSFgoOcmVwbGljYXNfYWNrZWQYAiABKA0iaAoOQmF0Y2hPcGVyYXRpb24SJAoDcHV0GAEgASgLMhUuZGlzdGt2LnYxLlB1dFJlcXVlc3RIABIqCgZkZWxldGUYAiABKAsyGC5kaXN0a3YudjEuRGVsZXRlUmVxdWVzdEgAQgQKAm9wIlUKC0JhdGNoUmVzdWx0EgoKAm9rGAEgASgIEhIKCmVycm9yX2NvZGUYAiABKAkSFQoNZXJyb3JfbWVzc2FnZRgDIAEoCRIPCgdjb250ZXh0GAQgASgMImkKDEJhdGNoUmVxdWVzdBItCgpvcGVyYXRpb25zGAEgAygLMhkuZGlzdGt2LnYxLkJhdGNoT3BlcmF0aW9uEioKB29wdGlvbnMYAiABKAsyGS5kaXN0a3YudjEuUmVxdWVzdE9wdGlvbnMiOAoNQmF0Y2hSZXNwb25zZRInCgdyZXN1bHRzGAEgAygLMhYuZGlzdGt2LnYxLkJhdGNoUmVzdWx0InkKCk5vZGVTdGF0dXMSCgoCaWQYASABKAkSDwoHYWRkcmVzcxgCIAEoCRIjCgVzdGF0ZRgDIAEoDjIULmRpc3Rrdi52MS5Ob2RlU3RhdGUSFAoMbGFzdF9zZWVuX21zGAQgASgDEhMKC2luY2FybmF0aW9uGAUgASgEIrgBCg9TdHJlYW1pbmdTdGF0dXMSDAoEa2luZBgBIAEoCRIUCgxrZXlzX3NjYW5uZWQYAiABKAQSEgoKa2V5c19tb3ZlZBgDIAEoBBITCgtieXRlc19tb3ZlZBgEIAEoBBIWCg5rZXlzX2VzdGltYXRlZBgFIAEoBBISCgpwZWVyc19kb25lGAYgASgNEhMKC3BlZXJzX3RvdGFsGAcgASgNEhcKD2VsYXBzZWRfc2Vjb25kcxgIIAEoASLMAQoLTm9kZU1ldHJpY3MSFgoOcmVxdWVzdHNfdG90YWwYASABKAQSFwoPcmVxdWVzdHNfZmFpbGVkGAIgASgEEhYKDmxhdGVuY3lfYXZnX21zGAMgASgBEhYKDmxhdGVuY3lfcDUwX21zGAQgASgBEhYKDmxhdGVuY3lfcDk5X21zGAUgASgBEhYKDnVwdGltZV9zZWNvbmRzGAYgASgEEhUKDWhpbnRzX3BlbmRpbmcYByABKAQSFQoNc3RvcmFnZV9ieXRlcxgIIAEoBCIPCg1TdGF0dXNSZXF1ZXN0Is8CCg5TdGF0dXNSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEiQKBW5vZGVzGAIgAygLMhUuZGlzdGt2LnYxLk5vZGVTdGF0dXMSEwoLdG90YWxfbm9kZXMYAyABKA0SEwoLYWxpdmVfbm9kZXMYBCABKA0SEgoKZGVhZF9ub2RlcxgFIAEoDRIcChRhdmFpbGFiaWxpdHlfcGVyY2VudBgGIAEoARIQCghyZXBsaWNhcxgHIAEoDRITCgtyZWFkX3F1b3J1bRgIIAEoDRIUCgx3cml0ZV9xdW9ydW0YCSABKA0SFQoNdmlydHVhbF9ub2RlcxgKIAEoDRInCgdtZXRyaWNzGAsgASgLMhYuZGlzdGt2LnYxLk5vZGVNZXRyaWNzEi0KCXN0cmVhbWluZxgMIAEoCzIaLmRpc3Rrdi52MS5TdHJlYW1pbmdTdGF0dXMiJgoTRGVjb21taXNzaW9uUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJIicKFERlY29tbWlzc2lvblJlc3BvbnNlEg8KB25vZGVfaWQYASABKAkiLgoNUGlwZWxpbmVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkivgEKDFBpcGVsaW5lQ2FsbBIKCgJpZBgBIAEoDRISCgp0aW1lb3V0X21zGAIgASgNEg4KBmNhbmNlbBgDIAEoCBIkCgNwdXQYCiABKAsyFS5kaXN0a3YudjEuUHV0UmVxdWVzdEgAEiQKA2dldBgLIAEoCzIVLmRpc3Rrdi52MS5HZXRSZXF1ZXN0SAASKgoGZGVsZXRlGAwgASgLMhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3RIAEIGCgRib2R5IskBCg1QaXBlbGluZVJlcGx5EgoKAmlkGAEgASgNEikKBWVycm9yGAIgASgLMhguZGlzdGt2LnYxLlBpcGVsaW5lRXJyb3JIABIlCgNwdXQYCiABKAsyFi5kaXN0a3YudjEuUHV0UmVzcG9uc2VIABIlCgNnZXQYCyABKAsyFi5kaXN0a3YudjEuR2V0UmVzcG9uc2VIABIrCgZkZWxldGUYDCABKAsyGS5kaXN0a3YudjEuRGVsZXRlUmVzcG9uc2VIAEIGCgRib2R5IjkKD1BpcGVsaW5lUmVxdWVzdBImCgVjYWxscxgBIAMoCzIXLmRpc3Rrdi52MS5QaXBlbGluZUNhbGwiPQoQUGlwZWxpbmVSZXNwb25zZRIpCgdyZXBsaWVzGAEgAygLMhguZGlzdGt2LnYxLlBpcGVsaW5lUmVwbHkqbAoLQ29uc2lzdGVuY3kSGwoXQ09OU0lTVEVOQ1lfVU5TUEVDSUZJRUQQABITCg9DT05TSVNURU5DWV9PTkUQARIWChJDT05TSVNURU5DWV9RVU9SVU0QAhITCg9DT05TSVNURU5DWV9BTEwQAypoCg5Db25mbGljdFBvbGljeRIfChtDT05GTElDVF9QT0xJQ1lfVU5TUEVDSUZJRUQQABIcChhDT05GTElDVF9QT0xJQ1lfU0lCTElOR1MQARIXChNDT05GTElDVF9QT0xJQ1lfTFdXEAIqrwEKCU5vZGVTdGF0ZRIaChZOT0RFX1NUQVRFX1VOU1BFQ0lGSUVEEAASFAoQTk9ERV9TVEFURV9BTElWRRABEhYKEk5PREVfU1RBVEVfU1VTUEVDVBACEhMKD05PREVfU1RBVEVfREVBRBADEhYKEk5PREVfU1RBVEVfSk9JTklORxAEEhYKEk5PREVfU1RBVEVfTEVBVklORxAFEhMKD05PREVfU1RBVEVfTEVGVBAGMrsCCglLVlNlcnZpY2USNAoDUHV0EhUuZGlzdGt2LnYxLlB1dFJlcXVlc3QaFi5kaXN0a3YudjEuUHV0UmVzcG9uc2USNAoDR2V0EhUuZGlzdGt2LnYxLkdldFJlcXVlc3QaFi5kaXN0a3YudjEuR2V0UmVzcG9uc2USPQoGRGVsZXRlEhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3QaGS5kaXN0a3YudjEuRGVsZXRlUmVzcG9uc2USOgoFQmF0Y2gSFy5kaXN0a3YudjEuQmF0Y2hSZXF1ZXN0GhguZGlzdGt2LnYxLkJhdGNoUmVzcG9uc2USRwoIUGlwZWxpbmUSGi5kaXN0a3YudjEuUGlwZWxpbmVSZXF1ZXN0GhsuZGlzdGt2LnYxLlBpcGVsaW5lUmVzcG9uc2UoATABMqABCg5DbHVzdGVyU2VydmljZRI9CgZTdGF0dXMSGC5kaXN0a3YudjEuU3RhdHVzUmVxdWVzdBoZLmRpc3Rrdi52MS5TdGF0dXNSZXNwb25zZRJPCgxEZWNvbW1pc3Npb24SHi5kaXN0a3YudjEuRGVjb21taXNzaW9uUmVxdWVzdBofLmRpc3Rrdi52MS5EZWNvbW1pc3Npb25SZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChJkaXN0a3YvdjEva3YucHJvdG8SCWRpc3Rrdi52MSKFAQoOUmVxdWVzdE9wdGlvbnMSKwoLY29uc2lzdGVuY3kYASABKA4yFi5kaXN0a3YudjEuQ29uc2lzdGVuY3kSEgoKdGltZW91dF9tcxgCIAEoDRIyCg9jb25mbGljdF9wb2xpY3kYAyABKA4yGS5kaXN0a3YudjEuQ29uZmxpY3RQb2xpY3kiZQoKUHV0UmVxdWVzdBILCgNrZXkYASABKAwSDQoFdmFsdWUYAiABKAwSDwoHY29udGV4dBgDIAEoDBIqCgdvcHRpb25zGAQgASgLMhkuZGlzdGt2LnYxLlJlcXVlc3RPcHRpb25zIjYKC1B1dFJlc3BvbnNlEg8KB2NvbnRleHQYASABKAwSFgoOcmVwbGljYXNfYWNrZWQYAiABKA0iRQoKR2V0UmVxdWVzdBILCgNrZXkYASABKAwSKgoHb3B0aW9ucxgCIAEoCzIZLmRpc3Rrdi52MS5SZXF1ZXN0T3B0aW9ucyIuCgdTaWJsaW5nEg0KBXZhbHVlGAEgASgMEhQKDHRpbWVzdGFtcF9tcxgCIAEoAyJuCgtHZXRSZXNwb25zZRINCgVmb3VuZBgBIAEoCBIkCghzaWJsaW5ncxgCIAMoCzISLmRpc3Rrdi52MS5TaWJsaW5nEg8KB2NvbnRleHQYAyABKAwSGQoRcmVwbGljYXNfYW5zd2VyZWQYBCABKA0iWQoNRGVsZXRlUmVxdWVzdBILCgNrZXkYASABKAwSDwoHY29udGV4dBgCIAEoDBIqCgdvcHRpb25zGAMgASgLMhkuZGlzdGt2LnYxLlJlcXVlc3RPcHRpb25zIjkKDkRlbGV0ZVJlc3BvbnNlEg8KB2NvbnRleHQYASABKAwSFgoOcmVwbGljYXNfYWNrZWQYAiABKA0iaAoOQmF0Y2hPcGVyYXRpb24SJAoDcHV0GAEgASgLMhUuZGlzdGt2LnYxLlB1dFJlcXVlc3RIABIqCgZkZWxldGUYAiABKAsyGC5kaXN0a3YudjEuRGVsZXRlUmVxdWVzdEgAQgQKAm9wIlUKC0JhdGNoUmVzdWx0EgoKAm9rGAEgASgIEhIKCmVycm9yX2NvZGUYAiABKAkSFQoNZXJyb3JfbWVzc2FnZRgDIAEoCRIPCgdjb250ZXh0GAQgASgMImkKDEJhdGNoUmVxdWVzdBItCgpvcGVyYXRpb25zGAEgAygLMhkuZGlzdGt2LnYxLkJhdGNoT3BlcmF0aW9uEioKB29wdGlvbnMYAiABKAsyGS5kaXN0a3YudjEuUmVxdWVzdE9wdGlvbnMiOAoNQmF0Y2hSZXNwb25zZRInCgdyZXN1bHRzGAEgAygLMhYuZGlzdGt2LnYxLkJhdGNoUmVzdWx0InkKCk5vZGVTdGF0dXMSCgoCaWQYASABKAkSDwoHYWRkcmVzcxgCIAEoCRIjCgVzdGF0ZRgDIAEoDjIULmRpc3Rrdi52MS5Ob2RlU3RhdGUSFAoMbGFzdF9zZWVuX21zGAQgASgDEhMKC2luY2FybmF0aW9uGAUgASgEIrgBCg9TdHJlYW1pbmdTdGF0dXMSDAoEa2luZBgBIAEoCRIUCgxrZXlzX3NjYW5uZWQYAiABKAQSEgoKa2V5c19tb3ZlZBgDIAEoBBITCgtieXRlc19tb3ZlZBgEIAEoBBIWCg5rZXlzX2VzdGltYXRlZBgFIAEoBBISCgpwZWVyc19kb25lGAYgASgNEhMKC3BlZXJzX3RvdGFsGAcgASgNEhcKD2VsYXBzZWRfc2Vjb25kcxgIIAEoASLMAQoLTm9kZU1ldHJpY3MSFgoOcmVxdWVzdHNfdG90YWwYASABKAQSFwoPcmVxdWVzdHNfZmFpbGVkGAIgASgEEhYKDmxhdGVuY3lfYXZnX21zGAMgASgBEhYKDmxhdGVuY3lfcDUwX21zGAQgASgBEhYKDmxhdGVuY3lfcDk5X21zGAUgASgBEhYKDnVwdGltZV9zZWNvbmRzGAYgASgEEhUKDWhpbnRzX3BlbmRpbmcYByABKAQSFQoNc3RvcmFnZV9ieXRlcxgIIAEoBCIPCg1TdGF0dXNSZXF1ZXN0Is8CCg5TdGF0dXNSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEiQKBW5vZGVzGAIgAygLMhUuZGlzdGt2LnYxLk5vZGVTdGF0dXMSEwoLdG90YWxfbm9kZXMYAyABKA0SEwoLYWxpdmVfbm9kZXMYBCABKA0SEgoKZGVhZF9ub2RlcxgFIAEoDRIcChRhdmFpbGFiaWxpdHlfcGVyY2VudBgGIAEoARIQCghyZXBsaWNhcxgHIAEoDRITCgtyZWFkX3F1b3J1bRgIIAEoDRIUCgx3cml0ZV9xdW9ydW0YCSABKA0SFQoNdmlydHVhbF9ub2RlcxgKIAEoDRInCgdtZXRyaWNzGAsgASgLMhYuZGlzdGt2LnYxLk5vZGVNZXRyaWNzEi0KCXN0cmVhbWluZxgMIAEoCzIaLmRpc3Rrdi52MS5TdHJlYW1pbmdTdGF0dXMiJgoTRGVjb21taXNzaW9uUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJIicKFERlY29tbWlzc2lvblJlc3BvbnNlEg8KB25vZGVfaWQYASABKAkiIAoNUmVwYWlyUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJIq4CCg5SZXBhaXJSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEhQKDHJhbmdlc190b3RhbBgCIAEoDRIXCg9yYW5nZXNfY29tcGFyZWQYAyABKA0SFgoOcGVlcnNfY29tcGFyZWQYBCABKA0SFAoMcGVlcnNfZmFpbGVkGAUgASgNEhYKDmtleXNfZGlmZmVyaW5nGAYgASgEEhUKDWtleXNfcmVwYWlyZWQYByABKAQSFwoPYnl0ZXNfZXhjaGFuZ2VkGAggASgEEhIKCnRyZWVfYnl0ZXMYCSABKAQSGQoRdG9tYnN0b25lc19wdXJnZWQYCiABKAQSFwoPZWxhcHNlZF9zZWNvbmRzGAsgASgBEgwKBGRvbmUYDCABKAgSEAoIZmFpbHVyZXMYDSADKAkiLgoNUGlwZWxpbmVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkivgEKDFBpcGVsaW5lQ2FsbBIKCgJpZBgBIAEoDRISCgp0aW1lb3V0X21zGAIgASgNEg4KBmNhbmNlbBgDIAEoCBIkCgNwdXQYCiABKAsyFS5kaXN0a3YudjEuUHV0UmVxdWVzdEgAEiQKA2dldBgLIAEoCzIVLmRpc3Rrdi52MS5HZXRSZXF1ZXN0SAASKgoGZGVsZXRlGAwgASgLMhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3RIAEIGCgRib2R5IskBCg1QaXBlbGluZVJlcGx5EgoKAmlkGAEgASgNEikKBWVycm9yGAIgASgLMhguZGlzdGt2LnYxLlBpcGVsaW5lRXJyb3JIABIlCgNwdXQYCiABKAsyFi5kaXN0a3YudjEuUHV0UmVzcG9uc2VIABIlCgNnZXQYCyABKAsyFi5kaXN0a3YudjEuR2V0UmVzcG9uc2VIABIrCgZkZWxldGUYDCABKAsyGS5kaXN0a3YudjEuRGVsZXRlUmVzcG9uc2VIAEIGCgRib2R5IjkKD1BpcGVsaW5lUmVxdWVzdBImCgVjYWxscxgBIAMoCzIXLmRpc3Rrdi52MS5QaXBlbGluZUNhbGwiPQoQUGlwZWxpbmVSZXNwb25zZRIpCgdyZXBsaWVzGAEgAygLMhguZGlzdGt2LnYxLlBpcGVsaW5lUmVwbHkqbAoLQ29uc2lzdGVuY3kSGwoXQ09OU0lTVEVOQ1lfVU5TUEVDSUZJRUQQABITCg9DT05TSVNURU5DWV9PTkUQARIWChJDT05TSVNURU5DWV9RVU9SVU0QAhITCg9DT05TSVNURU5DWV9BTEwQAypoCg5Db25mbGljdFBvbGljeRIfChtDT05GTElDVF9QT0xJQ1lfVU5TUEVDSUZJRUQQABIcChhDT05GTElDVF9QT0xJQ1lfU0lCTElOR1MQARIXChNDT05GTElDVF9QT0xJQ1lfTFdXEAIqrwEKCU5vZGVTdGF0ZRIaChZOT0RFX1NUQVRFX1VOU1BFQ0lGSUVEEAASFAoQTk9ERV9TVEFURV9BTElWRRABEhYKEk5PREVfU1RBVEVfU1VTUEVDVBACEhMKD05PREVfU1RBVEVfREVBRBADEhYKEk5PREVfU1RBVEVfSk9JTklORxAEEhYKEk5PREVfU1RBVEVfTEVBVklORxAFEhMKD05PREVfU1RBVEVfTEVGVBAGMrsCCglLVlNlcnZpY2USNAoDUHV0EhUuZGlzdGt2LnYxLlB1dFJlcXVlc3QaFi5kaXN0a3YudjEuUHV0UmVzcG9uc2USNAoDR2V0EhUuZGlzdGt2LnYxLkdldFJlcXVlc3QaFi5kaXN0a3YudjEuR2V0UmVzcG9uc2USPQoGRGVsZXRlEhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3QaGS5kaXN0a3YudjEuRGVsZXRlUmVzcG9uc2USOgoFQmF0Y2gSFy5kaXN0a3YudjEuQmF0Y2hSZXF1ZXN0GhguZGlzdGt2LnYxLkJhdGNoUmVzcG9uc2USRwoIUGlwZWxpbmUSGi5kaXN0a3YudjEuUGlwZWxpbmVSZXF1ZXN0GhsuZGlzdGt2LnYxLlBpcGVsaW5lUmVzcG9uc2UoATABMuEBCg5DbHVzdGVyU2VydmljZRI9CgZTdGF0dXMSGC5kaXN0a3YudjEuU3RhdHVzUmVxdWVzdBoZLmRpc3Rrdi52MS5TdGF0dXNSZXNwb25zZRJPCgxEZWNvbW1pc3Npb24SHi5kaXN0a3YudjEuRGVjb21taXNzaW9uUmVxdWVzdBofLmRpc3Rrdi52MS5EZWNvbW1pc3Npb25SZXNwb25zZRI/CgZSZXBhaXISGC5kaXN0a3YudjEuUmVwYWlyUmVxdWVzdBoZLmRpc3Rrdi52MS5SZXBhaXJSZXNwb25zZTABYgZwcm90bzM");
 
 /**
  * Options every request may carry.
@@ -638,6 +638,130 @@ export const DecommissionResponseSchema: GenMessage<DecommissionResponse> = /*@_
   messageDesc(file_distkv_v1_kv, 18);
 
 /**
+ * @generated from message distkv.v1.RepairRequest
+ */
+export type RepairRequest = Message<"distkv.v1.RepairRequest"> & {
+  /**
+   * The node whose replicas to compare and repair; empty means the node that receives the
+   * request (another node is asked over the peer channel, and only its final result returns).
+   *
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+};
+
+/**
+ * Describes the message distkv.v1.RepairRequest.
+ * Use `create(RepairRequestSchema)` to create a new message.
+ */
+export const RepairRequestSchema: GenMessage<RepairRequest> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_kv, 19);
+
+/**
+ * Progress of an anti-entropy round: the node compares each of its replica groups (the token
+ * ranges that the same set of nodes replicates) with every other live replica of the group,
+ * repairs the keys that differ both ways, and purges tombstones every replica holds past the
+ * grace period. Counters are totals so far.
+ *
+ * @generated from message distkv.v1.RepairResponse
+ */
+export type RepairResponse = Message<"distkv.v1.RepairResponse"> & {
+  /**
+   * The node that runs the round.
+   *
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+
+  /**
+   * Replica groups of that node, and how many the round has finished (compared with each
+   * other replica, or failed trying; see peers_failed).
+   *
+   * @generated from field: uint32 ranges_total = 2;
+   */
+  rangesTotal: number;
+
+  /**
+   * @generated from field: uint32 ranges_compared = 3;
+   */
+  rangesCompared: number;
+
+  /**
+   * Comparisons with one other replica of a group that succeeded, and that failed (replica
+   * down or unreachable, or its ring differs); `failures` says why.
+   *
+   * @generated from field: uint32 peers_compared = 4;
+   */
+  peersCompared: number;
+
+  /**
+   * @generated from field: uint32 peers_failed = 5;
+   */
+  peersFailed: number;
+
+  /**
+   * Per comparison of two replicas: keys whose versions differed, and keys written to repair
+   * them (on either side or both, counted once). Summed over the comparisons of the round.
+   *
+   * @generated from field: uint64 keys_differing = 6;
+   */
+  keysDiffering: bigint;
+
+  /**
+   * @generated from field: uint64 keys_repaired = 7;
+   */
+  keysRepaired: bigint;
+
+  /**
+   * Every byte the round sent and received for comparison and repair (payloads of the peer
+   * calls: tree exchange, replica reads and writes, tombstone calls).
+   *
+   * @generated from field: uint64 bytes_exchanged = 8;
+   */
+  bytesExchanged: bigint;
+
+  /**
+   * Of which for comparing trees.
+   *
+   * @generated from field: uint64 tree_bytes = 9;
+   */
+  treeBytes: bigint;
+
+  /**
+   * Keys whose tombstones were purged on this node.
+   *
+   * @generated from field: uint64 tombstones_purged = 10;
+   */
+  tombstonesPurged: bigint;
+
+  /**
+   * @generated from field: double elapsed_seconds = 11;
+   */
+  elapsedSeconds: number;
+
+  /**
+   * True on the last message of the stream.
+   *
+   * @generated from field: bool done = 12;
+   */
+  done: boolean;
+
+  /**
+   * One line per failed comparison, e.g. "node-3 (3 ranges): unavailable: connection refused".
+   *
+   * @generated from field: repeated string failures = 13;
+   */
+  failures: string[];
+};
+
+/**
+ * Describes the message distkv.v1.RepairResponse.
+ * Use `create(RepairResponseSchema)` to create a new message.
+ */
+export const RepairResponseSchema: GenMessage<RepairResponse> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_kv, 20);
+
+/**
  * A failed pipelined operation.
  *
  * @generated from message distkv.v1.PipelineError
@@ -661,7 +785,7 @@ export type PipelineError = Message<"distkv.v1.PipelineError"> & {
  * Use `create(PipelineErrorSchema)` to create a new message.
  */
 export const PipelineErrorSchema: GenMessage<PipelineError> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 19);
+  messageDesc(file_distkv_v1_kv, 21);
 
 /**
  * One operation sent on a Pipeline stream.
@@ -719,7 +843,7 @@ export type PipelineCall = Message<"distkv.v1.PipelineCall"> & {
  * Use `create(PipelineCallSchema)` to create a new message.
  */
 export const PipelineCallSchema: GenMessage<PipelineCall> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 20);
+  messageDesc(file_distkv_v1_kv, 22);
 
 /**
  * The outcome of the operation with the same id.
@@ -767,7 +891,7 @@ export type PipelineReply = Message<"distkv.v1.PipelineReply"> & {
  * Use `create(PipelineReplySchema)` to create a new message.
  */
 export const PipelineReplySchema: GenMessage<PipelineReply> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 21);
+  messageDesc(file_distkv_v1_kv, 23);
 
 /**
  * One client-to-server stream message: the operations the client issued in one event-loop turn.
@@ -786,7 +910,7 @@ export type PipelineRequest = Message<"distkv.v1.PipelineRequest"> & {
  * Use `create(PipelineRequestSchema)` to create a new message.
  */
 export const PipelineRequestSchema: GenMessage<PipelineRequest> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 22);
+  messageDesc(file_distkv_v1_kv, 24);
 
 /**
  * One server-to-client stream message: replies in completion order, not request order. The
@@ -806,7 +930,7 @@ export type PipelineResponse = Message<"distkv.v1.PipelineResponse"> & {
  * Use `create(PipelineResponseSchema)` to create a new message.
  */
 export const PipelineResponseSchema: GenMessage<PipelineResponse> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 23);
+  messageDesc(file_distkv_v1_kv, 25);
 
 /**
  * How many replicas must answer before a request succeeds. UNSPECIFIED uses the server's
@@ -1005,6 +1129,18 @@ export const ClusterService: GenService<{
     methodKind: "unary";
     input: typeof DecommissionRequestSchema;
     output: typeof DecommissionResponseSchema;
+  },
+  /**
+   * Runs an anti-entropy round now on a node (default: the one that receives the request)
+   * and streams its progress; the last message has `done` set. A round also runs
+   * periodically on every node without being asked.
+   *
+   * @generated from rpc distkv.v1.ClusterService.Repair
+   */
+  repair: {
+    methodKind: "server_streaming";
+    input: typeof RepairRequestSchema;
+    output: typeof RepairResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_distkv_v1_kv, 1);

@@ -15,7 +15,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { DeleteRequest, DeleteResponse, GetRequest, GetResponse, PutRequest, PutResponse } from "./kv_pb.js";
+import type { DeleteRequest, DeleteResponse, GetRequest, GetResponse, PutRequest, PutResponse, RepairRequest, RepairResponse } from "./kv_pb.js";
 import { file_distkv_v1_kv } from "./kv_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -23,7 +23,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file distkv/v1/peer.proto.
  */
 export const file_distkv_v1_peer: GenFile = /*@__PURE__*/
-  fileDesc("ChRkaXN0a3YvdjEvcGVlci5wcm90bxIJZGlzdGt2LnYxIm4KE1JlcGxpY2FXcml0ZVJlcXVlc3QSCwoDa2V5GAEgASgMEhAKCHNpYmxpbmdzGAIgASgMEiAKE2hpbnRfdGFyZ2V0X25vZGVfaWQYAyABKAlIAIgBAUIWChRfaGludF90YXJnZXRfbm9kZV9pZCIWChRSZXBsaWNhV3JpdGVSZXNwb25zZSIhChJSZXBsaWNhUmVhZFJlcXVlc3QSCwoDa2V5GAEgASgMIjYKE1JlcGxpY2FSZWFkUmVzcG9uc2USDQoFZm91bmQYASABKAgSEAoIc2libGluZ3MYAiABKAwiIwoLUGluZ1JlcXVlc3QSFAoMZnJvbV9ub2RlX2lkGAEgASgJIh8KDFBpbmdSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJIpEBChFDb29yZGluYXRlUmVxdWVzdBIkCgNwdXQYASABKAsyFS5kaXN0a3YudjEuUHV0UmVxdWVzdEgAEiQKA2dldBgCIAEoCzIVLmRpc3Rrdi52MS5HZXRSZXF1ZXN0SAASKgoGZGVsZXRlGAMgASgLMhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3RIAEIECgJvcCKZAQoSQ29vcmRpbmF0ZVJlc3BvbnNlEiUKA3B1dBgBIAEoCzIWLmRpc3Rrdi52MS5QdXRSZXNwb25zZUgAEiUKA2dldBgCIAEoCzIWLmRpc3Rrdi52MS5HZXRSZXNwb25zZUgAEisKBmRlbGV0ZRgDIAEoCzIZLmRpc3Rrdi52MS5EZWxldGVSZXNwb25zZUgAQggKBnJlc3VsdCJKCg1Hb3NzaXBSZXF1ZXN0EhQKDGZyb21fbm9kZV9pZBgBIAEoCRIMCgRkYXRhGAIgASgMEhUKDWV4cGVjdHNfcmVwbHkYAyABKAgiHwoOR29zc2lwUmVzcG9uc2USDQoFcmVwbHkYASABKAwiKAoKVG9rZW5SYW5nZRINCgVzdGFydBgBIAEoBBILCgNlbmQYAiABKAQikQEKElN0cmVhbVJhbmdlUmVxdWVzdBIlCgZyYW5nZXMYASADKAsyFS5kaXN0a3YudjEuVG9rZW5SYW5nZRIRCglhZnRlcl9rZXkYAiABKAwSEQoJbWF4X2J5dGVzGAMgASgNEhMKC21heF9zY2FubmVkGAQgASgNEhkKEXJlcXVlc3Rlcl9ub2RlX2lkGAUgASgJIiwKC1N0cmVhbUVudHJ5EgsKA2tleRgBIAEoDBIQCghzaWJsaW5ncxgCIAEoDCJvChNTdHJlYW1SYW5nZVJlc3BvbnNlEicKB2VudHJpZXMYASADKAsyFi5kaXN0a3YudjEuU3RyZWFtRW50cnkSEAoIbGFzdF9rZXkYAiABKAwSDAoEZG9uZRgDIAEoCBIPCgdzY2FubmVkGAQgASgNIioKCVBlZXJFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAki/gIKCFBlZXJDYWxsEgoKAmlkGAEgASgNEhIKCnRpbWVvdXRfbXMYAiABKA0SDgoGY2FuY2VsGAMgASgIEjcKDXJlcGxpY2Ffd3JpdGUYCiABKAsyHi5kaXN0a3YudjEuUmVwbGljYVdyaXRlUmVxdWVzdEgAEjUKDHJlcGxpY2FfcmVhZBgLIAEoCzIdLmRpc3Rrdi52MS5SZXBsaWNhUmVhZFJlcXVlc3RIABImCgRwaW5nGAwgASgLMhYuZGlzdGt2LnYxLlBpbmdSZXF1ZXN0SAASMgoKY29vcmRpbmF0ZRgOIAEoCzIcLmRpc3Rrdi52MS5Db29yZGluYXRlUmVxdWVzdEgAEioKBmdvc3NpcBgPIAEoCzIYLmRpc3Rrdi52MS5Hb3NzaXBSZXF1ZXN0SAASNQoMc3RyZWFtX3JhbmdlGBAgASgLMh0uZGlzdGt2LnYxLlN0cmVhbVJhbmdlUmVxdWVzdEgAQgYKBGJvZHlKBAgNEA5SBWhlbGxvIogDCglQZWVyUmVwbHkSCgoCaWQYASABKA0SJQoFZXJyb3IYAiABKAsyFC5kaXN0a3YudjEuUGVlckVycm9ySAASOAoNcmVwbGljYV93cml0ZRgKIAEoCzIfLmRpc3Rrdi52MS5SZXBsaWNhV3JpdGVSZXNwb25zZUgAEjYKDHJlcGxpY2FfcmVhZBgLIAEoCzIeLmRpc3Rrdi52MS5SZXBsaWNhUmVhZFJlc3BvbnNlSAASJwoEcGluZxgMIAEoCzIXLmRpc3Rrdi52MS5QaW5nUmVzcG9uc2VIABIzCgpjb29yZGluYXRlGA4gASgLMh0uZGlzdGt2LnYxLkNvb3JkaW5hdGVSZXNwb25zZUgAEisKBmdvc3NpcBgPIAEoCzIZLmRpc3Rrdi52MS5Hb3NzaXBSZXNwb25zZUgAEjYKDHN0cmVhbV9yYW5nZRgQIAEoCzIeLmRpc3Rrdi52MS5TdHJlYW1SYW5nZVJlc3BvbnNlSABCBgoEYm9keUoECA0QDlIFaGVsbG8iNAoOQ2hhbm5lbFJlcXVlc3QSIgoFY2FsbHMYASADKAsyEy5kaXN0a3YudjEuUGVlckNhbGwiOAoPQ2hhbm5lbFJlc3BvbnNlEiUKB3JlcGxpZXMYASADKAsyFC5kaXN0a3YudjEuUGVlclJlcGx5MlMKC1BlZXJTZXJ2aWNlEkQKB0NoYW5uZWwSGS5kaXN0a3YudjEuQ2hhbm5lbFJlcXVlc3QaGi5kaXN0a3YudjEuQ2hhbm5lbFJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_distkv_v1_kv]);
+  fileDesc("ChRkaXN0a3YvdjEvcGVlci5wcm90bxIJZGlzdGt2LnYxIm4KE1JlcGxpY2FXcml0ZVJlcXVlc3QSCwoDa2V5GAEgASgMEhAKCHNpYmxpbmdzGAIgASgMEiAKE2hpbnRfdGFyZ2V0X25vZGVfaWQYAyABKAlIAIgBAUIWChRfaGludF90YXJnZXRfbm9kZV9pZCIWChRSZXBsaWNhV3JpdGVSZXNwb25zZSIhChJSZXBsaWNhUmVhZFJlcXVlc3QSCwoDa2V5GAEgASgMIjYKE1JlcGxpY2FSZWFkUmVzcG9uc2USDQoFZm91bmQYASABKAgSEAoIc2libGluZ3MYAiABKAwiIwoLUGluZ1JlcXVlc3QSFAoMZnJvbV9ub2RlX2lkGAEgASgJIh8KDFBpbmdSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJIpEBChFDb29yZGluYXRlUmVxdWVzdBIkCgNwdXQYASABKAsyFS5kaXN0a3YudjEuUHV0UmVxdWVzdEgAEiQKA2dldBgCIAEoCzIVLmRpc3Rrdi52MS5HZXRSZXF1ZXN0SAASKgoGZGVsZXRlGAMgASgLMhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3RIAEIECgJvcCKZAQoSQ29vcmRpbmF0ZVJlc3BvbnNlEiUKA3B1dBgBIAEoCzIWLmRpc3Rrdi52MS5QdXRSZXNwb25zZUgAEiUKA2dldBgCIAEoCzIWLmRpc3Rrdi52MS5HZXRSZXNwb25zZUgAEisKBmRlbGV0ZRgDIAEoCzIZLmRpc3Rrdi52MS5EZWxldGVSZXNwb25zZUgAQggKBnJlc3VsdCJKCg1Hb3NzaXBSZXF1ZXN0EhQKDGZyb21fbm9kZV9pZBgBIAEoCRIMCgRkYXRhGAIgASgMEhUKDWV4cGVjdHNfcmVwbHkYAyABKAgiHwoOR29zc2lwUmVzcG9uc2USDQoFcmVwbHkYASABKAwiKAoKVG9rZW5SYW5nZRINCgVzdGFydBgBIAEoBBILCgNlbmQYAiABKAQikQEKElN0cmVhbVJhbmdlUmVxdWVzdBIlCgZyYW5nZXMYASADKAsyFS5kaXN0a3YudjEuVG9rZW5SYW5nZRIRCglhZnRlcl9rZXkYAiABKAwSEQoJbWF4X2J5dGVzGAMgASgNEhMKC21heF9zY2FubmVkGAQgASgNEhkKEXJlcXVlc3Rlcl9ub2RlX2lkGAUgASgJIiwKC1N0cmVhbUVudHJ5EgsKA2tleRgBIAEoDBIQCghzaWJsaW5ncxgCIAEoDCJvChNTdHJlYW1SYW5nZVJlc3BvbnNlEicKB2VudHJpZXMYASADKAsyFi5kaXN0a3YudjEuU3RyZWFtRW50cnkSEAoIbGFzdF9rZXkYAiABKAwSDAoEZG9uZRgDIAEoCBIPCgdzY2FubmVkGAQgASgNIjIKB1RyZWVSZWYSEAoIcmVwbGljYXMYASADKAkSFQoNcmFuZ2VzX2RpZ2VzdBgCIAEoDCJIChVNZXJrbGVFeGNoYW5nZVJlcXVlc3QSIAoEdHJlZRgBIAEoCzISLmRpc3Rrdi52MS5UcmVlUmVmEg0KBXF1ZXJ5GAIgASgMIicKFk1lcmtsZUV4Y2hhbmdlUmVzcG9uc2USDQoFcmVwbHkYASABKAwiLQoOVG9tYnN0b25lRW50cnkSCwoDa2V5GAEgASgMEg4KBmRpZ2VzdBgCIAEoDCJlChVUb21ic3RvbmVDaGVja1JlcXVlc3QSIAoEdHJlZRgBIAEoCzISLmRpc3Rrdi52MS5UcmVlUmVmEioKB2VudHJpZXMYAiADKAsyGS5kaXN0a3YudjEuVG9tYnN0b25lRW50cnkiKwoWVG9tYnN0b25lQ2hlY2tSZXNwb25zZRIRCgljb25maXJtZWQYASADKAgiZQoVVG9tYnN0b25lUHVyZ2VSZXF1ZXN0EiAKBHRyZWUYASABKAsyEi5kaXN0a3YudjEuVHJlZVJlZhIqCgdlbnRyaWVzGAIgAygLMhkuZGlzdGt2LnYxLlRvbWJzdG9uZUVudHJ5IigKFlRvbWJzdG9uZVB1cmdlUmVzcG9uc2USDgoGcHVyZ2VkGAEgASgNIioKCVBlZXJFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAki4QQKCFBlZXJDYWxsEgoKAmlkGAEgASgNEhIKCnRpbWVvdXRfbXMYAiABKA0SDgoGY2FuY2VsGAMgASgIEjcKDXJlcGxpY2Ffd3JpdGUYCiABKAsyHi5kaXN0a3YudjEuUmVwbGljYVdyaXRlUmVxdWVzdEgAEjUKDHJlcGxpY2FfcmVhZBgLIAEoCzIdLmRpc3Rrdi52MS5SZXBsaWNhUmVhZFJlcXVlc3RIABImCgRwaW5nGAwgASgLMhYuZGlzdGt2LnYxLlBpbmdSZXF1ZXN0SAASMgoKY29vcmRpbmF0ZRgOIAEoCzIcLmRpc3Rrdi52MS5Db29yZGluYXRlUmVxdWVzdEgAEioKBmdvc3NpcBgPIAEoCzIYLmRpc3Rrdi52MS5Hb3NzaXBSZXF1ZXN0SAASNQoMc3RyZWFtX3JhbmdlGBAgASgLMh0uZGlzdGt2LnYxLlN0cmVhbVJhbmdlUmVxdWVzdEgAEjsKD21lcmtsZV9leGNoYW5nZRgRIAEoCzIgLmRpc3Rrdi52MS5NZXJrbGVFeGNoYW5nZVJlcXVlc3RIABI7Cg90b21ic3RvbmVfY2hlY2sYEiABKAsyIC5kaXN0a3YudjEuVG9tYnN0b25lQ2hlY2tSZXF1ZXN0SAASOwoPdG9tYnN0b25lX3B1cmdlGBMgASgLMiAuZGlzdGt2LnYxLlRvbWJzdG9uZVB1cmdlUmVxdWVzdEgAEioKBnJlcGFpchgUIAEoCzIYLmRpc3Rrdi52MS5SZXBhaXJSZXF1ZXN0SABCBgoEYm9keUoECA0QDlIFaGVsbG8i7wQKCVBlZXJSZXBseRIKCgJpZBgBIAEoDRIlCgVlcnJvchgCIAEoCzIULmRpc3Rrdi52MS5QZWVyRXJyb3JIABI4Cg1yZXBsaWNhX3dyaXRlGAogASgLMh8uZGlzdGt2LnYxLlJlcGxpY2FXcml0ZVJlc3BvbnNlSAASNgoMcmVwbGljYV9yZWFkGAsgASgLMh4uZGlzdGt2LnYxLlJlcGxpY2FSZWFkUmVzcG9uc2VIABInCgRwaW5nGAwgASgLMhcuZGlzdGt2LnYxLlBpbmdSZXNwb25zZUgAEjMKCmNvb3JkaW5hdGUYDiABKAsyHS5kaXN0a3YudjEuQ29vcmRpbmF0ZVJlc3BvbnNlSAASKwoGZ29zc2lwGA8gASgLMhkuZGlzdGt2LnYxLkdvc3NpcFJlc3BvbnNlSAASNgoMc3RyZWFtX3JhbmdlGBAgASgLMh4uZGlzdGt2LnYxLlN0cmVhbVJhbmdlUmVzcG9uc2VIABI8Cg9tZXJrbGVfZXhjaGFuZ2UYESABKAsyIS5kaXN0a3YudjEuTWVya2xlRXhjaGFuZ2VSZXNwb25zZUgAEjwKD3RvbWJzdG9uZV9jaGVjaxgSIAEoCzIhLmRpc3Rrdi52MS5Ub21ic3RvbmVDaGVja1Jlc3BvbnNlSAASPAoPdG9tYnN0b25lX3B1cmdlGBMgASgLMiEuZGlzdGt2LnYxLlRvbWJzdG9uZVB1cmdlUmVzcG9uc2VIABIrCgZyZXBhaXIYFCABKAsyGS5kaXN0a3YudjEuUmVwYWlyUmVzcG9uc2VIAEIGCgRib2R5SgQIDRAOUgVoZWxsbyI0Cg5DaGFubmVsUmVxdWVzdBIiCgVjYWxscxgBIAMoCzITLmRpc3Rrdi52MS5QZWVyQ2FsbCI4Cg9DaGFubmVsUmVzcG9uc2USJQoHcmVwbGllcxgBIAMoCzIULmRpc3Rrdi52MS5QZWVyUmVwbHkyUwoLUGVlclNlcnZpY2USRAoHQ2hhbm5lbBIZLmRpc3Rrdi52MS5DaGFubmVsUmVxdWVzdBoaLmRpc3Rrdi52MS5DaGFubmVsUmVzcG9uc2UoATABYgZwcm90bzM", [file_distkv_v1_kv]);
 
 /**
  * Writes an encoded sibling set to a replica, which merges it with what it stores.
@@ -422,6 +422,195 @@ export const StreamRangeResponseSchema: GenMessage<StreamRangeResponse> = /*@__P
   messageDesc(file_distkv_v1_peer, 13);
 
 /**
+ * Names one replica group's tree on the receiver.
+ *
+ * @generated from message distkv.v1.TreeRef
+ */
+export type TreeRef = Message<"distkv.v1.TreeRef"> & {
+  /**
+   * The nodes that replicate the group's ranges, sorted by id (UTF-16 code unit order).
+   *
+   * @generated from field: repeated string replicas = 1;
+   */
+  replicas: string[];
+
+  /**
+   * The first 16 bytes of SHA-256 over the group's ranges as the sender's ring places them.
+   * A receiver whose ring places them differently (membership not converged yet) answers
+   * FAILED_PRECONDITION, and the sender tries again in a later round.
+   *
+   * @generated from field: bytes ranges_digest = 2;
+   */
+  rangesDigest: Uint8Array;
+};
+
+/**
+ * Describes the message distkv.v1.TreeRef.
+ * Use `create(TreeRefSchema)` to create a new message.
+ */
+export const TreeRefSchema: GenMessage<TreeRef> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 14);
+
+/**
+ * One round trip of a tree comparison.
+ *
+ * @generated from message distkv.v1.MerkleExchangeRequest
+ */
+export type MerkleExchangeRequest = Message<"distkv.v1.MerkleExchangeRequest"> & {
+  /**
+   * @generated from field: distkv.v1.TreeRef tree = 1;
+   */
+  tree?: TreeRef | undefined;
+
+  /**
+   * A request of the @distkv/merkle exchange format (MERKLE_FORMAT_V1), opaque to the
+   * transport: which nodes' hashes or which segments' entries the sender wants.
+   *
+   * @generated from field: bytes query = 2;
+   */
+  query: Uint8Array;
+};
+
+/**
+ * Describes the message distkv.v1.MerkleExchangeRequest.
+ * Use `create(MerkleExchangeRequestSchema)` to create a new message.
+ */
+export const MerkleExchangeRequestSchema: GenMessage<MerkleExchangeRequest> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 15);
+
+/**
+ * @generated from message distkv.v1.MerkleExchangeResponse
+ */
+export type MerkleExchangeResponse = Message<"distkv.v1.MerkleExchangeResponse"> & {
+  /**
+   * The receiver tree's reply to `query`, in the same format.
+   *
+   * @generated from field: bytes reply = 1;
+   */
+  reply: Uint8Array;
+};
+
+/**
+ * Describes the message distkv.v1.MerkleExchangeResponse.
+ * Use `create(MerkleExchangeResponseSchema)` to create a new message.
+ */
+export const MerkleExchangeResponseSchema: GenMessage<MerkleExchangeResponse> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 16);
+
+/**
+ * A tombstone-only sibling set a node wants to purge: the key and the @distkv/merkle entry
+ * digest of its encoded sibling set (16 bytes), which names that exact version.
+ *
+ * @generated from message distkv.v1.TombstoneEntry
+ */
+export type TombstoneEntry = Message<"distkv.v1.TombstoneEntry"> & {
+  /**
+   * @generated from field: bytes key = 1;
+   */
+  key: Uint8Array;
+
+  /**
+   * @generated from field: bytes digest = 2;
+   */
+  digest: Uint8Array;
+};
+
+/**
+ * Describes the message distkv.v1.TombstoneEntry.
+ * Use `create(TombstoneEntrySchema)` to create a new message.
+ */
+export const TombstoneEntrySchema: GenMessage<TombstoneEntry> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 17);
+
+/**
+ * Phase 1 of tombstone GC: does the receiver hold these exact versions, as tombstones only,
+ * and are they past the grace period by the receiver's own clock?
+ *
+ * @generated from message distkv.v1.TombstoneCheckRequest
+ */
+export type TombstoneCheckRequest = Message<"distkv.v1.TombstoneCheckRequest"> & {
+  /**
+   * @generated from field: distkv.v1.TreeRef tree = 1;
+   */
+  tree?: TreeRef | undefined;
+
+  /**
+   * @generated from field: repeated distkv.v1.TombstoneEntry entries = 2;
+   */
+  entries: TombstoneEntry[];
+};
+
+/**
+ * Describes the message distkv.v1.TombstoneCheckRequest.
+ * Use `create(TombstoneCheckRequestSchema)` to create a new message.
+ */
+export const TombstoneCheckRequestSchema: GenMessage<TombstoneCheckRequest> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 18);
+
+/**
+ * @generated from message distkv.v1.TombstoneCheckResponse
+ */
+export type TombstoneCheckResponse = Message<"distkv.v1.TombstoneCheckResponse"> & {
+  /**
+   * One per entry of the request, in order: true when confirmed.
+   *
+   * @generated from field: repeated bool confirmed = 1;
+   */
+  confirmed: boolean[];
+};
+
+/**
+ * Describes the message distkv.v1.TombstoneCheckResponse.
+ * Use `create(TombstoneCheckResponseSchema)` to create a new message.
+ */
+export const TombstoneCheckResponseSchema: GenMessage<TombstoneCheckResponse> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 19);
+
+/**
+ * Phase 2, sent only once every replica of the group confirmed: delete these keys where the
+ * stored version is still exactly the one named (a newer write keeps the key).
+ *
+ * @generated from message distkv.v1.TombstonePurgeRequest
+ */
+export type TombstonePurgeRequest = Message<"distkv.v1.TombstonePurgeRequest"> & {
+  /**
+   * @generated from field: distkv.v1.TreeRef tree = 1;
+   */
+  tree?: TreeRef | undefined;
+
+  /**
+   * @generated from field: repeated distkv.v1.TombstoneEntry entries = 2;
+   */
+  entries: TombstoneEntry[];
+};
+
+/**
+ * Describes the message distkv.v1.TombstonePurgeRequest.
+ * Use `create(TombstonePurgeRequestSchema)` to create a new message.
+ */
+export const TombstonePurgeRequestSchema: GenMessage<TombstonePurgeRequest> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 20);
+
+/**
+ * @generated from message distkv.v1.TombstonePurgeResponse
+ */
+export type TombstonePurgeResponse = Message<"distkv.v1.TombstonePurgeResponse"> & {
+  /**
+   * Keys actually deleted.
+   *
+   * @generated from field: uint32 purged = 1;
+   */
+  purged: number;
+};
+
+/**
+ * Describes the message distkv.v1.TombstonePurgeResponse.
+ * Use `create(TombstonePurgeResponseSchema)` to create a new message.
+ */
+export const TombstonePurgeResponseSchema: GenMessage<TombstonePurgeResponse> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_peer, 21);
+
+/**
  * A failed call. Travels in a reply frame instead of a response body.
  *
  * @generated from message distkv.v1.PeerError
@@ -445,7 +634,7 @@ export type PeerError = Message<"distkv.v1.PeerError"> & {
  * Use `create(PeerErrorSchema)` to create a new message.
  */
 export const PeerErrorSchema: GenMessage<PeerError> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 14);
+  messageDesc(file_distkv_v1_peer, 22);
 
 /**
  * One call frame.
@@ -514,6 +703,32 @@ export type PeerCall = Message<"distkv.v1.PeerCall"> & {
      */
     value: StreamRangeRequest;
     case: "streamRange";
+  } | {
+    /**
+     * @generated from field: distkv.v1.MerkleExchangeRequest merkle_exchange = 17;
+     */
+    value: MerkleExchangeRequest;
+    case: "merkleExchange";
+  } | {
+    /**
+     * @generated from field: distkv.v1.TombstoneCheckRequest tombstone_check = 18;
+     */
+    value: TombstoneCheckRequest;
+    case: "tombstoneCheck";
+  } | {
+    /**
+     * @generated from field: distkv.v1.TombstonePurgeRequest tombstone_purge = 19;
+     */
+    value: TombstonePurgeRequest;
+    case: "tombstonePurge";
+  } | {
+    /**
+     * Runs an anti-entropy round on the receiver (ClusterService.Repair aimed at another node).
+     *
+     * @generated from field: distkv.v1.RepairRequest repair = 20;
+     */
+    value: RepairRequest;
+    case: "repair";
   } | { case: undefined; value?: undefined };
 };
 
@@ -522,7 +737,7 @@ export type PeerCall = Message<"distkv.v1.PeerCall"> & {
  * Use `create(PeerCallSchema)` to create a new message.
  */
 export const PeerCallSchema: GenMessage<PeerCall> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 15);
+  messageDesc(file_distkv_v1_peer, 23);
 
 /**
  * One reply frame: the outcome of the call with the same id.
@@ -580,6 +795,32 @@ export type PeerReply = Message<"distkv.v1.PeerReply"> & {
      */
     value: StreamRangeResponse;
     case: "streamRange";
+  } | {
+    /**
+     * @generated from field: distkv.v1.MerkleExchangeResponse merkle_exchange = 17;
+     */
+    value: MerkleExchangeResponse;
+    case: "merkleExchange";
+  } | {
+    /**
+     * @generated from field: distkv.v1.TombstoneCheckResponse tombstone_check = 18;
+     */
+    value: TombstoneCheckResponse;
+    case: "tombstoneCheck";
+  } | {
+    /**
+     * @generated from field: distkv.v1.TombstonePurgeResponse tombstone_purge = 19;
+     */
+    value: TombstonePurgeResponse;
+    case: "tombstonePurge";
+  } | {
+    /**
+     * The round's final result (a peer call carries no progress).
+     *
+     * @generated from field: distkv.v1.RepairResponse repair = 20;
+     */
+    value: RepairResponse;
+    case: "repair";
   } | { case: undefined; value?: undefined };
 };
 
@@ -588,7 +829,7 @@ export type PeerReply = Message<"distkv.v1.PeerReply"> & {
  * Use `create(PeerReplySchema)` to create a new message.
  */
 export const PeerReplySchema: GenMessage<PeerReply> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 16);
+  messageDesc(file_distkv_v1_peer, 24);
 
 /**
  * One client-to-server stream message: the call frames of one event-loop turn.
@@ -607,7 +848,7 @@ export type ChannelRequest = Message<"distkv.v1.ChannelRequest"> & {
  * Use `create(ChannelRequestSchema)` to create a new message.
  */
 export const ChannelRequestSchema: GenMessage<ChannelRequest> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 17);
+  messageDesc(file_distkv_v1_peer, 25);
 
 /**
  * One server-to-client stream message: the reply frames of one event-loop turn. The server
@@ -627,7 +868,7 @@ export type ChannelResponse = Message<"distkv.v1.ChannelResponse"> & {
  * Use `create(ChannelResponseSchema)` to create a new message.
  */
 export const ChannelResponseSchema: GenMessage<ChannelResponse> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_peer, 18);
+  messageDesc(file_distkv_v1_peer, 26);
 
 /**
  * Node-to-node calls, multiplexed over one bidirectional stream per pair of nodes.

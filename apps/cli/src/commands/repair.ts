@@ -1,0 +1,46 @@
+import { toJson } from "@bufbuild/protobuf";
+import { type RepairResponse, RepairResponseSchema } from "@distkv/rpc";
+import { ExitCode, ServerFailedError } from "../errors.js";
+import { formatRepair, formatRepairProgress } from "../format.js";
+import type { CommandContext } from "../io.js";
+import { ProgressLine } from "../progress.js";
+import { withClient } from "./with-client.js";
+
+export interface RepairInput {
+  /** The node whose replicas to repair; undefined: the node --server names. */
+  node: string | undefined;
+}
+
+/**
+ * `repair [--node X]`: runs an anti-entropy round now (ClusterService.Repair, a server stream
+ * of progress snapshots). Progress goes to stderr, the final report to stdout (--json: the
+ * last RepairResponse in protobuf's canonical JSON). Exit 5 when a comparison with a replica
+ * failed, 0 otherwise.
+ */
+export async function runRepair(ctx: CommandContext, input: RepairInput): Promise<ExitCode> {
+  const progress = new ProgressLine(ctx.stderr, !ctx.options.json);
+  let last: RepairResponse | undefined;
+  try {
+    await withClient(ctx, async (c) => {
+      for await (const m of c.cluster.repair({ nodeId: input.node ?? "" })) {
+        last = m;
+        if (!m.done) progress.show(formatRepairProgress(m));
+      }
+    });
+  } finally {
+    progress.end();
+  }
+  if (last === undefined || !last.done) {
+    throw new ServerFailedError(
+      "internal",
+      `DistKV at ${ctx.options.baseUrl} ended the repair stream before the round finished`,
+    );
+  }
+  if (ctx.options.json) {
+    const json = toJson(RepairResponseSchema, last, { alwaysEmitImplicit: true });
+    ctx.stdout.write(`${JSON.stringify(json)}\n`);
+  } else {
+    ctx.stdout.write(formatRepair(last));
+  }
+  return last.peersFailed > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+}

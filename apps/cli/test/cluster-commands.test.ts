@@ -1,0 +1,335 @@
+/**
+ * `repair` and `decommission` through runCli (in-process) with the real client, against the
+ * fake cluster of test/support/cluster-fake-server.ts: several Connect servers on loopback
+ * playing a scripted cluster. The clock and the waits between polls are fake, so a
+ * decommission that "takes" minutes runs in milliseconds.
+ */
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterEach, describe, expect, it } from "vitest";
+import { ExitCode } from "../src/errors.js";
+import { type ClientFactory, defaultClientFactory } from "../src/io.js";
+import { runCli } from "../src/run.js";
+import { capture } from "./support/capture.js";
+import {
+  type FakeCluster,
+  type FakeClusterOptions,
+  type RepairInit,
+  startFakeCluster,
+} from "./support/cluster-fake-server.js";
+import { closedPort } from "./support/kv-test-server.js";
+
+const NOW = 1_700_000_000_000;
+
+let cluster: FakeCluster | undefined;
+let created = 0;
+let closed = 0;
+
+const countingFactory: ClientFactory = (o) => {
+  const client = defaultClientFactory(o);
+  created++;
+  return {
+    kv: client.kv,
+    cluster: client.cluster,
+    close: () => {
+      closed++;
+      client.close();
+    },
+  };
+};
+
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+  expect(closed).toBe(created);
+});
+
+async function start(options: FakeClusterOptions = {}): Promise<FakeCluster> {
+  cluster = await startFakeCluster(options);
+  return cluster;
+}
+
+async function cli(server: string, args: string[]) {
+  const stdout = capture();
+  const stderr = capture();
+  let clock = NOW;
+  const code = await runCli(["--server", server, ...args], {
+    stdout,
+    stderr,
+    createClient: countingFactory,
+    now: () => clock,
+    sleep: async (ms) => {
+      clock += ms;
+      await new Promise((r) => setImmediate(r));
+    },
+    version: "0.0.0-test",
+  });
+  return { code, out: stdout.text(), err: stderr.text(), elapsedMs: clock - NOW };
+}
+
+describe("repair", () => {
+  it("shows progress on stderr and the round's result on stdout", async () => {
+    const c = await start();
+    const r = await cli(c.nodes[0]!.address, ["repair"]);
+    expect(r.code).toBe(ExitCode.Ok);
+    expect(r.err).toBe(
+      "repairing node-1: 0/2 ranges, 0 replicas compared, 0 keys repaired, 0 B exchanged\n" +
+        "repairing node-1: 1/2 ranges, 2 replicas compared, 3 keys repaired, 2.0 KiB exchanged\n" +
+        "repairing node-1: 2/2 ranges, 4 replicas compared, 5 keys repaired, 4.0 KiB exchanged\n",
+    );
+    expect(r.out).toBe(
+      [
+        "Repair of node-1 done in 1.3s",
+        "  Ranges compared:     2 of 2",
+        "  Replicas compared:   4",
+        "  Comparisons failed:  0",
+        "  Keys differing:      6",
+        "  Keys repaired:       5",
+        "  Bytes exchanged:     4.0 KiB (900 B comparing trees)",
+        "  Tombstones purged:   1",
+        "",
+      ].join("\n"),
+    );
+    expect(c.calls).toEqual([{ node: "node-1", method: "repair", nodeId: "" }]);
+  });
+
+  it("--node names the node whose replicas to repair", async () => {
+    const c = await start();
+    const r = await cli(c.nodes[0]!.address, ["repair", "--node", "node-2"]);
+    expect(r.code).toBe(ExitCode.Ok);
+    expect(r.out).toMatch(/^Repair of node-2 done/);
+    expect(c.calls).toEqual([{ node: "node-1", method: "repair", nodeId: "node-2" }]);
+    // One dash works too.
+    expect((await cli(c.nodes[0]!.address, ["repair", "-node=node-3"])).out).toMatch(
+      /^Repair of node-3 done/,
+    );
+  });
+
+  it("--json prints the final RepairResponse and no progress", async () => {
+    const c = await start();
+    const r = await cli(c.nodes[0]!.address, ["--json", "repair"]);
+    expect(r.code).toBe(ExitCode.Ok);
+    expect(r.err).toBe("");
+    expect(JSON.parse(r.out)).toEqual({
+      nodeId: "node-1",
+      rangesTotal: 2,
+      rangesCompared: 2,
+      peersCompared: 4,
+      peersFailed: 0,
+      keysDiffering: "6",
+      keysRepaired: "5",
+      bytesExchanged: "4096",
+      treeBytes: "900",
+      tombstonesPurged: "1",
+      elapsedSeconds: 1.25,
+      done: true,
+      failures: [],
+    });
+  });
+
+  it("a failed comparison is listed and exits 5", async () => {
+    const c = await start();
+    c.repairScript = async function* (): AsyncGenerator<RepairInit> {
+      yield {
+        nodeId: "node-1",
+        rangesTotal: 3,
+        rangesCompared: 3,
+        peersCompared: 4,
+        peersFailed: 2,
+        failures: ["node-3 (2 ranges): down"],
+        done: true,
+      };
+    };
+    const r = await cli(c.nodes[0]!.address, ["repair"]);
+    expect(r.code).toBe(ExitCode.PartialFailure);
+    expect(r.out).toMatch(/^Repair of node-1 finished with failures in 0\.0s\n/);
+    expect(r.out).toContain("  Comparisons failed:  2\n");
+    expect(r.out).toMatch(/\n\nFailed comparisons:\n {2}node-3 \(2 ranges\): down\n$/);
+  });
+
+  it("a stream that ends before the round finished is a failure (exit 3)", async () => {
+    const c = await start();
+    c.repairScript = async function* (): AsyncGenerator<RepairInit> {
+      yield { nodeId: "node-1", rangesTotal: 3 };
+    };
+    const r = await cli(c.nodes[0]!.address, ["repair"]);
+    expect(r.code).toBe(ExitCode.Unavailable);
+    expect(r.err).toMatch(/ended the repair stream before the round finished\n$/);
+  });
+
+  it("the server's refusal is reported in one line (exit 4)", async () => {
+    const c = await start();
+    const refusal = new ConnectError(
+      'node "node-9" is not a live member of the cluster',
+      Code.FailedPrecondition,
+    );
+    c.repairScript = async function* (): AsyncGenerator<RepairInit> {
+      // The server refuses before its first message.
+      if (refusal !== undefined) throw refusal;
+      yield {};
+    };
+    const r = await cli(c.nodes[0]!.address, ["repair", "--node", "node-9"]);
+    expect(r).toMatchObject({
+      code: ExitCode.Rejected,
+      out: "",
+      err: 'distkv-client: request refused: node "node-9" is not a live member of the cluster\n',
+    });
+  });
+
+  it("usage errors", async () => {
+    for (const [args, message] of [
+      [["repair", "--node", ""], "--node must name a node id"],
+      [["repair", "extra"], 'unexpected argument "extra"'],
+    ] as const) {
+      const r = await cli("localhost:1", [...args]);
+      expect(r.code).toBe(ExitCode.Usage);
+      expect(r.err).toBe(
+        `distkv-client: ${message}\nRun 'distkv-client repair --help' for usage.\n`,
+      );
+    }
+  });
+});
+
+describe("decommission", () => {
+  it("asks, follows the hand-over on the leaving node, then waits until the others see it left", async () => {
+    const c = await start({ handoverPolls: 3, gossipPolls: 2 });
+    const n1 = c.nodes[0];
+    const r = await cli(n1!.address, ["decommission", "node-3"]);
+    expect(r.code).toBe(ExitCode.Ok);
+    const err = r.err.split("\n");
+    expect(err[0]).toBe(`node-3 is leaving the cluster (asked http://${n1!.address})`);
+    expect(err).toContain(
+      "handing over: 1/3 targets done, 40 keys moved (4.0 KiB), 100 scanned, 1s",
+    );
+    expect(err).toContain(
+      "handing over: 3/3 targets done, 120 keys moved (12.0 KiB), 300 scanned, 3s",
+    );
+    // "is unavailable: node-3 is shutting down", or "connection refused" once it has exited
+    expect(
+      err.filter(
+        (l) => l.startsWith("node-3 stopped answering (") && l.endsWith("; asking the other nodes"),
+      ),
+    ).toHaveLength(1);
+    expect(err).toContain("node-3: leaving (as node-1 sees it)");
+    expect(r.out).toMatch(/^node-3 has left the cluster \(\d+s\)\n$/);
+    // the request went to the contacted node, the polls to the leaving node, then to node-1
+    expect(c.calls[0]).toEqual({ node: "node-1", method: "decommission", nodeId: "node-3" });
+    // three answers with progress, then no answer
+    expect(c.calls.filter((x) => x.node === "node-3").length).toBeGreaterThanOrEqual(3);
+    expect(c.calls[c.calls.length - 1]).toEqual({ node: "node-1", method: "status" });
+  });
+
+  it("stops as soon as the leaving node itself reports that it has left", async () => {
+    const c = await start({ reportsLeftBeforeExit: true });
+    const r = await cli(c.nodes[0]!.address, ["decommission", "node-2"]);
+    expect(r.code).toBe(ExitCode.Ok);
+    expect(r.err).not.toContain("stopped answering");
+    expect(r.out).toMatch(/^node-2 has left the cluster/);
+  });
+
+  it("decommissioning the contacted node: once it is gone, asks the other nodes", async () => {
+    const c = await start();
+    const n2 = c.nodes[1]!;
+    const r = await cli(n2.address, ["decommission", "node-2"]);
+    expect(r.code).toBe(ExitCode.Ok);
+    const asked = c.calls.slice(-1)[0]!;
+    expect(asked.node).not.toBe("node-2");
+    expect(r.err).toMatch(/node-2: (leaving|left) \(as node-[13] sees it\)/);
+  });
+
+  it("--json prints one line with the last progress", async () => {
+    const c = await start();
+    const r = await cli(c.nodes[0]!.address, ["decommission", "node-3", "--json"]);
+    expect(r.code).toBe(ExitCode.Ok);
+    expect(r.err).toBe("");
+    const json = JSON.parse(r.out);
+    expect(json).toMatchObject({
+      nodeId: "node-3",
+      left: true,
+      streaming: { kind: "decommission", peersDone: 3, peersTotal: 3, keysMoved: "120" },
+    });
+    expect(typeof json.elapsedSeconds).toBe("number");
+  });
+
+  it("gives up after --timeout with the last progress (exit 3)", async () => {
+    const c = await start({ stuck: true });
+    const r = await cli(c.nodes[0]!.address, ["decommission", "node-3", "--timeout", "10s"]);
+    expect(r.code).toBe(ExitCode.Unavailable);
+    expect(r.err.trimEnd().split("\n").pop()).toBe(
+      "distkv-client: node-3 has not left within 10s (it is leaving; last progress: handing over: 0/3 targets done, 0 keys moved (0 B), 0 scanned, 0s)",
+    );
+    expect(r.elapsedMs).toBeGreaterThanOrEqual(9000);
+    expect(r.elapsedMs).toBeLessThanOrEqual(10_000);
+  });
+
+  it("an unknown node is refused by the server (exit 4), nothing is polled", async () => {
+    const c = await start();
+    const r = await cli(c.nodes[0]!.address, ["decommission", "node-9"]);
+    expect(r).toMatchObject({
+      code: ExitCode.Rejected,
+      out: "",
+      err: 'distkv-client: not_found: unknown node "node-9"\n',
+    });
+    expect(c.calls).toEqual([{ node: "node-1", method: "decommission", nodeId: "node-9" }]);
+  });
+
+  it("an unreachable server (exit 3)", async () => {
+    const port = await closedPort();
+    const r = await cli(`127.0.0.1:${port}`, ["decommission", "node-1"]);
+    expect(r.code).toBe(ExitCode.Unavailable);
+    expect(r.err).toBe(
+      `distkv-client: cannot reach DistKV at http://127.0.0.1:${port}: connection refused\n`,
+    );
+  });
+
+  it("usage errors", async () => {
+    const missing = await cli("localhost:1", ["decommission"]);
+    expect(missing.code).toBe(ExitCode.Usage);
+    expect(missing.err).toBe(
+      "distkv-client: missing arguments: usage: distkv-client decommission <node-id>\nRun 'distkv-client decommission --help' for usage.\n",
+    );
+    const empty = await cli("localhost:1", ["decommission", " "]);
+    expect(empty.err).toMatch(/^distkv-client: the node id must not be empty\n/);
+  });
+});
+
+describe("the executable", () => {
+  const mainJs = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "main.js");
+
+  // Asynchronous on purpose: the fake cluster runs in this process and must keep answering.
+  function exec(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [mainJs, ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (c: Buffer) => {
+        out += c.toString();
+      });
+      child.stderr.on("data", (c: Buffer) => {
+        err += c.toString();
+      });
+      // A CLI that does not exit fails the test, and is not left behind.
+      const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+      child.on("error", reject);
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        resolve({ code, out, err });
+      });
+    });
+  }
+
+  it("exits by itself after repair and after decommission (no stream left open)", async () => {
+    const c = await start({ handoverPolls: 1, gossipPolls: 0 });
+    const server = c.nodes[0]!.address;
+    const repair = await exec(["--server", server, "repair"]);
+    expect(repair.code).toBe(ExitCode.Ok);
+    expect(repair.out).toMatch(/^Repair of node-1 done/);
+    const leave = await exec(["--server", server, "--timeout", "15s", "decommission", "node-2"]);
+    expect(leave.code).toBe(ExitCode.Ok);
+    expect(leave.out).toMatch(/^node-2 has left the cluster \(\d+s\)\n$/);
+  });
+});
