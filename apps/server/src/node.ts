@@ -304,6 +304,8 @@ function compose(
       maxValueBytes: config.maxValueBytes,
       conflictPolicy: config.conflictPolicy,
       readAllShare: config.readAllShare,
+      // Purging tombstones forgets a key's counters: take them from the clock instead.
+      timestampCounters: config.tombstoneGraceMs > 0,
     },
   });
   const replica = new Replica({
@@ -348,8 +350,8 @@ function compose(
     },
     stored,
   );
-  // Tombstone GC is off unless a grace period is set: see the README (a purged key's version
-  // counters restart, which is only safe once no replica can still hold the old tombstone).
+  // Tombstone GC is off unless a grace period is set (see the README: a hint older than the
+  // grace period could bring a purged value back). With it on, dots take clock-based counters.
   const antiEntropy = new AntiEntropy(
     {
       cluster: {

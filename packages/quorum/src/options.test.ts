@@ -54,6 +54,7 @@ describe("resolveQuorumOptions", () => {
       readRepair: true,
       readAllShare: 1,
       speculativeRetryMs: 50,
+      timestampCounters: false,
     });
     expect(Object.isFrozen(o)).toBe(true);
     expect(resolveQuorumOptions({ replicas: 5 })).toMatchObject({ readQuorum: 3, writeQuorum: 3 });

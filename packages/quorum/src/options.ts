@@ -86,6 +86,14 @@ export interface QuorumOptions {
   readAllShare?: number;
   /** See `readAllShare`. @default 50 */
   speculativeRetryMs?: number;
+  /**
+   * Dots take counters of at least the coordinator's clock in ms (vclock `update`'s
+   * counterFloor), so that a key whose history was purged (tombstone GC) never reuses a dot a
+   * replica that missed the purge still covers. Turn it on wherever tombstones are purged; it
+   * costs about 5 bytes per actor in contexts and sibling sets.
+   * @default false
+   */
+  timestampCounters?: boolean;
 }
 
 export interface ResolvedQuorumOptions {
@@ -101,6 +109,7 @@ export interface ResolvedQuorumOptions {
   readonly readRepair: boolean;
   readonly readAllShare: number;
   readonly speculativeRetryMs: number;
+  readonly timestampCounters: boolean;
 }
 
 export interface ReplicaOptions {
@@ -190,6 +199,7 @@ const QUORUM_FIELDS = [
   "readRepair",
   "readAllShare",
   "speculativeRetryMs",
+  "timestampCounters",
 ] as const;
 
 /** Validates coordinator options and returns a complete, frozen set with defaults filled in. */
@@ -241,6 +251,7 @@ export function resolveQuorumOptions(options: QuorumOptions = {}): ResolvedQuoru
       MAX_TIMEOUT_MS,
       50,
     ),
+    timestampCounters: boolean(options.timestampCounters, "timestampCounters", false),
   });
 }
 

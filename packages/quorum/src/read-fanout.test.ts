@@ -89,4 +89,14 @@ describe("read fan-out (readAllShare)", () => {
     }
     expect(sent).toEqual([4, 2, 4, 2]);
   });
+
+  test("timestampCounters: dots take counters of at least the clock in ms", async () => {
+    const c = new InMemoryCluster({
+      nodes: 3,
+      clock: new ManualClock(1_000_000),
+      quorum: { timestampCounters: true },
+    });
+    const w = await c.put("k", utf8("v"));
+    expect(w.version.counter).toBeGreaterThanOrEqual(1_000_000);
+  });
 });

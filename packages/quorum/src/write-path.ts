@@ -148,7 +148,14 @@ export function runWrite(core: CoordinatorCore, p: WriteParams): Promise<WriteRe
       if (scope.settled) return;
       timestampMs = Math.max(0, Math.floor(core.clock.nowMs()));
       superseded = p.clientContext ?? context(stored);
-      next = update(stored, superseded, p.value, local, timestampMs);
+      next = update(
+        stored,
+        superseded,
+        p.value,
+        local,
+        timestampMs,
+        core.options.timestampCounters ? timestampMs : 0,
+      );
       if (p.policy === "lww") next = resolveLww(next);
       try {
         bytes = core.codec.encodeSiblingSet(next);

@@ -401,3 +401,26 @@ describe("the clock-only set (siblings superseded elsewhere)", () => {
     expect(versionVectorEquals(sync(husk, v).clock, husk.clock)).toBe(true);
   });
 });
+
+describe("update with a counter floor", () => {
+  it("the new dot's counter is at least the floor, and a purged history never reuses a dot", () => {
+    const first = update(EMPTY_SIBLING_SET, [], "v1", "a", 1000, 5000);
+    expect(first.siblings[0]!.counter).toBe(5000);
+    // Above the floor, counters keep counting.
+    const second = update(first, context(first), "v2", "a", 1001, 10);
+    expect(second.siblings[0]!.counter).toBe(5001);
+    // The history is purged; a replica still holds the old tombstone with clock {a: 5001}.
+    const tombstone = update(second, context(second), null, "a", 1002, 0);
+    const rewritten = update(EMPTY_SIBLING_SET, [], "v3", "a", 9000, 9000);
+    const merged = sync(tombstone, rewritten);
+    expect(values(merged)).toEqual(["v3"]);
+    // Without the floor the rewrite's dot (a, 1) is covered, and sync drops it.
+    const reused = update(EMPTY_SIBLING_SET, [], "v3", "a", 9000);
+    expect(values(sync(tombstone, reused))).toEqual([]);
+  });
+
+  it("rejects a floor that is not a counter", () => {
+    expect(() => update(EMPTY_SIBLING_SET, [], "v", "a", 1, -1)).toThrow(RangeError);
+    expect(() => update(EMPTY_SIBLING_SET, [], "v", "a", 1, 1.5)).toThrow(RangeError);
+  });
+});

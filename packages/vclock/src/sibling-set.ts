@@ -121,6 +121,10 @@ export function liveSiblings<V>(set: SiblingSet<V>): Sibling<V>[] {
  *
  * An empty `ctx` keeps every existing sibling (a blind write is concurrent with all of them);
  * pass `context(set)` to overwrite what this replica has.
+ *
+ * `counterFloor` raises the new dot's counter to at least that value. A store that purges a
+ * key's history (tombstone GC) passes its clock in ms: a later write of the key then never
+ * reuses a dot that a replica which missed the purge still covers.
  */
 export function update<V>(
   set: SiblingSet<V>,
@@ -128,9 +132,15 @@ export function update<V>(
   value: V | null,
   actor: string,
   timestampMs: number,
+  counterFloor = 0,
 ): SiblingSet<V> {
   assertValidActor(actor);
   assertValidTimestamp(timestampMs);
+  if (!Number.isSafeInteger(counterFloor) || counterFloor < 0 || counterFloor > MAX_COUNTER) {
+    throw new RangeError(
+      `counterFloor must be an integer in [0, ${MAX_COUNTER}], got ${counterFloor}`,
+    );
+  }
   const siblings = set.siblings;
   const kept: Sibling<V>[] = [];
   // Siblings and ctx are both sorted by actor: one walk decides coverage for all siblings.
@@ -147,7 +157,7 @@ export function update<V>(
   if (current >= MAX_COUNTER) {
     throw new CounterOverflowError(`counter of actor ${JSON.stringify(actor)} is at MAX_COUNTER`);
   }
-  const counter = current + 1;
+  const counter = Math.max(current + 1, counterFloor);
   // The new dot is above every known dot of `actor`, so it goes after all of actor's siblings.
   let at = kept.length;
   while (at > 0 && kept[at - 1]!.actor > actor) at--;
