@@ -74,6 +74,7 @@ export interface NodeStorageOptions {
 export class NodeStorage implements ReplicaStore, HintStore {
   private readonly lock = new KeyLock();
   private hintCount = 0;
+  private writeFailure: unknown;
   private hintVersionCounter = 0;
   private readonly hintVersions = new Map<string, number>();
   /**
@@ -95,9 +96,19 @@ export class NodeStorage implements ReplicaStore, HintStore {
   }
 
   /** The stored sibling set of `key`, or undefined when this replica has never seen it. */
-  async read(key: Uint8Array): Promise<StoredSet | undefined> {
-    const bytes = await this.db.get(dataKey(key));
-    return bytes === undefined ? undefined : decodeSiblingSet(bytes);
+  /**
+   * Under the key's lock: @distkv/lsm shows a write as soon as it is in its log, before the
+   * write completes (and keeps showing it if the write fails). Served to a coordinator and then
+   * lost, such a version would let this node reuse its dot for another value (found by
+   * @distkv/simulation, seed 933).
+   */
+  read(key: Uint8Array): Promise<StoredSet | undefined> {
+    const k = dataKey(key);
+    return this.lock.run(lockName(k), async () => {
+      this.checkHealthy();
+      const bytes = await this.db.get(k);
+      return bytes === undefined ? undefined : decodeSiblingSet(bytes);
+    });
   }
 
   /** Merges `incoming` into the stored set of `key` and returns the result. */
@@ -111,7 +122,11 @@ export class NodeStorage implements ReplicaStore, HintStore {
 
   /** The encoded sibling set stored for `key` (for anti-entropy), or undefined. */
   readEncoded(key: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.db.get(dataKey(key));
+    const k = dataKey(key);
+    return this.lock.run(lockName(k), async () => {
+      this.checkHealthy();
+      return this.db.get(k);
+    });
   }
 
   /** Merges an encoded set (anti-entropy repair) and returns the encoding now stored. */
@@ -132,7 +147,7 @@ export class NodeStorage implements ReplicaStore, HintStore {
     return this.lock.run(lockName(k), async () => {
       const current = await this.db.get(k);
       if (current === undefined || !sameBytes(current, expected)) return false;
-      await this.db.delete(k, { sync: this.options.syncWrites });
+      await this.write(this.db.delete(k, { sync: this.options.syncWrites }));
       this.onDataWrite?.(key, undefined);
       return true;
     });
@@ -148,13 +163,14 @@ export class NodeStorage implements ReplicaStore, HintStore {
     k: Uint8Array,
     incoming: StoredSet,
   ): Promise<{ set: StoredSet; created: boolean }> {
+    this.checkHealthy();
     const currentBytes = await this.db.get(k);
     const current = currentBytes === undefined ? undefined : decodeSiblingSet(currentBytes);
     let merged = current === undefined ? incoming : sync(current, incoming);
     if (this.options.conflictPolicy === "lww") merged = resolveLww(merged);
     const encoded = encodeSiblingSet(merged);
     if (currentBytes === undefined || !sameBytes(currentBytes, encoded)) {
-      await this.db.put(k, encoded, { sync: this.options.syncWrites });
+      await this.write(this.db.put(k, encoded, { sync: this.options.syncWrites }));
       this.onDataWrite?.(k.subarray(1), encoded);
     }
     return { set: merged, created: currentBytes === undefined };
@@ -211,7 +227,7 @@ export class NodeStorage implements ReplicaStore, HintStore {
       const existing = await this.db.get(k);
       if (existing === undefined && this.hintCount >= maxHints) return "full";
       const merged = existing === undefined ? set : sync(decodeSiblingSet(existing), set);
-      await this.db.put(k, encodeSiblingSet(merged), { sync: this.options.syncWrites });
+      await this.write(this.db.put(k, encodeSiblingSet(merged), { sync: this.options.syncWrites }));
       this.hintVersions.set(name, ++this.hintVersionCounter);
       if (existing !== undefined) return "merged";
       this.hintCount++;
@@ -260,7 +276,7 @@ export class NodeStorage implements ReplicaStore, HintStore {
     return this.lock.run(name, async () => {
       if (this.hintVersion(name) !== version) return false;
       if ((await this.db.get(k)) === undefined) return false;
-      await this.db.delete(k, { sync: this.options.syncWrites });
+      await this.write(this.db.delete(k, { sync: this.options.syncWrites }));
       this.hintVersions.delete(name);
       this.hintCount--;
       return true;
@@ -286,6 +302,34 @@ export class NodeStorage implements ReplicaStore, HintStore {
       await it.close();
     }
     return n;
+  }
+
+  /** The first write error; from then on every read and write fails until a restart. */
+  get failure(): unknown {
+    return this.writeFailure;
+  }
+
+  /**
+   * Fail-stop: after a failed write this replica can neither vouch for what it shows nor take
+   * the writes that would keep it current, so it refuses every call until the node restarts
+   * (the coordinator routes around it).
+   */
+  private checkHealthy(): void {
+    if (this.writeFailure !== undefined) {
+      throw new Error(
+        `storage failed after a write error (${String((this.writeFailure as Error)?.message ?? this.writeFailure)}); restart the node`,
+        { cause: this.writeFailure },
+      );
+    }
+  }
+
+  private async write(op: Promise<void>): Promise<void> {
+    try {
+      await op;
+    } catch (e) {
+      this.writeFailure ??= e;
+      throw e;
+    }
   }
 
   storageBytes(): number {

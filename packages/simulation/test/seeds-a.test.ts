@@ -1,0 +1,13 @@
+/**
+ * CI's share of the seed search, half one (the other half runs in seeds-b.test.ts, in parallel).
+ * Every acknowledged add present, sessions through one coordinator, no late or unfinished
+ * operation, converged replicas, no hint left. SIM_SEEDS and SIM_OPS change the amount.
+ */
+import { expect, test } from "vitest";
+import { CI_OPS, CI_SEEDS, runSeedRange } from "./seeds.js";
+
+test(`seeds 1 to ${CI_SEEDS}: no anomaly`, async () => {
+  const summary = await runSeedRange(1, CI_SEEDS, CI_OPS);
+  expect(summary.operations).toBeGreaterThanOrEqual(CI_SEEDS * CI_OPS);
+  expect(summary.faults).toBeGreaterThan(CI_SEEDS);
+}, 600_000);
