@@ -50,6 +50,33 @@ const JOIN_RETRY_MS = 1000;
  */
 const DEAD_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
+const MiB = 1024 * 1024;
+
+/** The largest peer call frame: a sibling set of a few maximal values, and at least 4 MiB. */
+function peerFrameBytes(config: ServerConfig): number {
+  return Math.max(4 * MiB, 4 * (config.maxValueBytes + config.maxKeyBytes) + 64 * 1024);
+}
+
+/**
+ * Size limits and memory budgets of the one port (see @distkv/rpc's README): client requests
+ * are capped near the largest value; peer traffic (replication, hints, hand-over,
+ * anti-entropy) gets its own, larger budgets, so clients exhausting theirs never block it.
+ */
+function trafficLimits(config: ServerConfig) {
+  const clientMessage = config.maxValueBytes + config.maxKeyBytes + 64 * 1024;
+  const peerMessage = Math.max(16 * MiB, peerFrameBytes(config) + 64 * 1024);
+  return {
+    readMaxBytes: clientMessage,
+    maxConnectionInFlightBytes: Math.max(32 * MiB, 4 * clientMessage),
+    maxInFlightBytes: Math.max(256 * MiB, 16 * clientMessage),
+    peer: {
+      readMaxBytes: peerMessage,
+      maxConnectionInFlightBytes: Math.max(256 * MiB, 4 * peerMessage),
+      maxInFlightBytes: Math.max(512 * MiB, 8 * peerMessage),
+    },
+  };
+}
+
 export class StartupError extends Error {
   override readonly name = "StartupError";
 }
@@ -120,7 +147,7 @@ export class DistKVNode {
       host: config.host === "localhost" ? "127.0.0.1" : config.host,
       port: config.port,
       routes: routesFor(config, holder),
-      readMaxBytes: config.maxValueBytes + config.maxKeyBytes + 64 * 1024,
+      ...trafficLimits(config),
       onError: (err) => log.debug("connection error", { error: messageOf(err) }),
     });
     let port: number;
@@ -275,7 +302,7 @@ function compose(
     clusterLog.info(msg, fields),
   );
   const faults = config.enableFaultInjection ? new LinkFaults() : undefined;
-  peers = new PeerPool(membership, config.nodeId, faults);
+  peers = new PeerPool(membership, config.nodeId, peerFrameBytes(config), faults);
   if (faults !== undefined) {
     log.warn("fault injection is enabled (--enable-fault-injection): for tests only");
   }

@@ -23,6 +23,8 @@ export class PeerPool implements ReplicaTransport {
   constructor(
     private readonly membership: ClusterMembership,
     private readonly localId: string,
+    /** Largest call frame this node sends a peer (the largest sibling set it may replicate). */
+    private readonly maxFrameBytes: number,
     /** Test-only link faults (--enable-fault-injection); undefined in production. */
     private readonly faults?: LinkFaults,
   ) {}
@@ -31,7 +33,12 @@ export class PeerPool implements ReplicaTransport {
   forAddress(address: string): PeerLink {
     let client = this.byAddress.get(address);
     if (client === undefined) {
-      const real = createPeerClient({ baseUrl: address, nodeId: this.localId, peer: address });
+      const real = createPeerClient({
+        baseUrl: address,
+        nodeId: this.localId,
+        peer: address,
+        maxFrameBytes: this.maxFrameBytes,
+      });
       client = this.faults === undefined ? real : this.faulty(real, address, this.faults);
       this.byAddress.set(address, client);
     }

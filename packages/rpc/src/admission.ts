@@ -71,13 +71,25 @@ export class Admission {
     return removed;
   }
 
-  release(bytes: number): void {
-    this.count--;
+  /** Gives back `count` calls (default 1) holding `bytes` in total. */
+  release(bytes: number, count = 1): void {
+    this.count -= count;
     this.bytes -= bytes;
     if (this.count < 0 || this.bytes < 0) {
       throw new Error(`admission accounting broke: count=${this.count} bytes=${this.bytes}`);
     }
     this.pump();
+  }
+
+  /**
+   * Changes the bytes an admitted call holds (e.g. the mux server swaps a call's request
+   * bytes for its reply's). Growing never blocks and may pass the limit; admissions wait until
+   * the total is back under it.
+   */
+  adjust(deltaBytes: number): void {
+    this.bytes += deltaBytes;
+    if (this.bytes < 0) throw new Error(`admission accounting broke: bytes=${this.bytes}`);
+    if (deltaBytes < 0) this.pump();
   }
 
   /** Removes every waiter without granting it; returns them so the caller can fail them. */

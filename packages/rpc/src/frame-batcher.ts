@@ -27,11 +27,12 @@ export class FrameBatcher<F> {
   private batch: F[] = [];
   private batchBytes = 0;
   private scheduled: NodeJS.Immediate | undefined;
-  private readonly flushFn: (frames: F[]) => void;
+  private readonly flushFn: (frames: F[], bytes: number) => void;
   private readonly options: FrameBatcherOptions;
   readonly stats: FrameBatcherStats = { messages: 0, frames: 0 };
 
-  constructor(flushFn: (frames: F[]) => void, options: FrameBatcherOptions) {
+  /** `flushFn` gets the frames of one message and the sum of the sizes they were added with. */
+  constructor(flushFn: (frames: F[], bytes: number) => void, options: FrameBatcherOptions) {
     this.flushFn = flushFn;
     this.options = options;
   }
@@ -43,7 +44,7 @@ export class FrameBatcher<F> {
 
   add(frame: F, bytes: number): void {
     if (!this.options.coalesce) {
-      this.emit([frame]);
+      this.emit([frame], bytes);
       return;
     }
     if (this.batch.length > 0 && this.batchBytes + bytes > this.options.maxBatchBytes) {
@@ -67,9 +68,10 @@ export class FrameBatcher<F> {
     }
     if (this.batch.length === 0) return;
     const frames = this.batch;
+    const bytes = this.batchBytes;
     this.batch = [];
     this.batchBytes = 0;
-    this.emit(frames);
+    this.emit(frames, bytes);
   }
 
   /** Drops batched frames and any scheduled flush (the stream they were for is gone). */
@@ -82,9 +84,9 @@ export class FrameBatcher<F> {
     this.batchBytes = 0;
   }
 
-  private emit(frames: F[]): void {
+  private emit(frames: F[], bytes: number): void {
     this.stats.messages++;
     this.stats.frames += frames.length;
-    this.flushFn(frames);
+    this.flushFn(frames, bytes);
   }
 }

@@ -3,17 +3,25 @@
  * a bidi RPC: it reads call frames, runs their handlers concurrently, and writes each reply with
  * the call's id as soon as it is ready (coalesced per event-loop turn, like the client).
  *
- * - Concurrency is bounded per stream by `maxConcurrent`: a slot is held from the moment a
- *   call is read until its reply has been taken by the stream writer. With no slot free the
- *   server stops reading, so HTTP/2 flow control pushes back on the client; nothing queues
- *   without bound on either side.
+ * - Concurrency and memory are bounded per stream by `maxConcurrent` calls and
+ *   `maxInFlightBytes` (estimated request bytes of running calls plus reply bytes not yet
+ *   written): a call holds its share from the moment it is read until its reply has been taken
+ *   by the stream writer. Beyond either limit the server stops reading, so HTTP/2 flow control
+ *   pushes back on the client; nothing queues without bound on either side. A single call
+ *   larger than `maxInFlightBytes` runs when nothing else does.
+ * - Under createDistKVServer each stream message has been charged to the server's in-flight
+ *   budgets (request-meter.ts); the stream adopts that charge and gives it back call by call as
+ *   the calls end, so the server-wide limits see exactly the calls still running.
  * - Each handler gets an AbortSignal that fires at the call's deadline (the timeout carried in
  *   the frame, capped by `maxTimeoutMs`), on a cancel frame, and when the stream ends. A reply
  *   to an aborted call is not sent: the caller has already given up on it.
  * - An error thrown by a handler becomes an error frame: the status code of the error (ours,
  *   ConnectError, or any error with a numeric `code` in 1..16), else UNKNOWN; its message is
  *   sent as is, so handlers must not put secrets in messages.
- * - A call of a kind with no handler gets UNIMPLEMENTED.
+ * - A call of a kind with no handler gets UNIMPLEMENTED; a frame with no body, or with a kind
+ *   this build's proto does not know (an unknown field, dropped by the decoder), gets
+ *   INVALID_ARGUMENT; a second call with the id of one still running gets ALREADY_EXISTS; a
+ *   cancel frame for an id not running is ignored (the call may just have finished).
  * - When the client half-closes, running calls finish, their replies are sent, then the
  *   response stream ends. When the server drains (drainSignalKey), new calls get UNAVAILABLE,
  *   running ones finish, and the stream ends; the client reconnects (to this node once it is
@@ -21,12 +29,14 @@
  */
 import type { HandlerContext } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
+import { Admission } from "./admission.js";
 import { AsyncQueue } from "./async-queue.js";
-import { drainSignalKey } from "./context.js";
+import { drainSignalKey, streamMeterKey } from "./context.js";
 import { CanceledError, codeOf, DeadlineExceededError, messageOf } from "./errors.js";
 import { FrameBatcher } from "./frame-batcher.js";
 import type { MuxCallFrame, MuxReplyFrame, MuxWire } from "./mux-wire.js";
 import { estimateMessageBytes, FRAME_OVERHEAD_BYTES } from "./mux-wire.js";
+import type { MessageCharge } from "./request-meter.js";
 
 export interface MuxHandlerContext {
   /** The call kind (oneof case), e.g. "replicaWrite". */
@@ -58,6 +68,12 @@ export interface MuxServerOptions {
    */
   maxConcurrent?: number;
   /**
+   * Estimated bytes per stream of the requests of running calls plus replies not yet written;
+   * beyond this the server stops reading the stream.
+   * @default 16 MiB (createPipelineHandler), 64 MiB (registerPeerService)
+   */
+  maxInFlightBytes?: number;
+  /**
    * Send all replies of one event-loop turn as one stream message.
    * @default true
    */
@@ -87,6 +103,7 @@ export interface MuxServerOptions {
 }
 
 export const DEFAULT_MUX_MAX_CONCURRENT = 256;
+export const DEFAULT_MUX_SERVER_MAX_IN_FLIGHT_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MUX_SERVER_TIMEOUT_MS = 30_000;
 export const DEFAULT_MUX_SERVER_MAX_FRAME_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MUX_SERVER_MAX_TIMEOUT_MS = 300_000;
@@ -96,6 +113,7 @@ export type ResolvedMuxServerOptions = Readonly<Required<MuxServerOptions>>;
 export function resolveMuxServerOptions(options: MuxServerOptions = {}): ResolvedMuxServerOptions {
   const r = {
     maxConcurrent: options.maxConcurrent ?? DEFAULT_MUX_MAX_CONCURRENT,
+    maxInFlightBytes: options.maxInFlightBytes ?? DEFAULT_MUX_SERVER_MAX_IN_FLIGHT_BYTES,
     coalesce: options.coalesce ?? true,
     maxBatchBytes: options.maxBatchBytes ?? 1024 * 1024,
     maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MUX_SERVER_MAX_FRAME_BYTES,
@@ -104,6 +122,7 @@ export function resolveMuxServerOptions(options: MuxServerOptions = {}): Resolve
   };
   for (const k of [
     "maxConcurrent",
+    "maxInFlightBytes",
     "maxBatchBytes",
     "maxFrameBytes",
     "defaultTimeoutMs",
@@ -114,34 +133,6 @@ export function resolveMuxServerOptions(options: MuxServerOptions = {}): Resolve
     }
   }
   return Object.freeze(r);
-}
-
-/** A counting semaphore with one waiter at most (only the reader loop waits). */
-class Slots {
-  private free: number;
-  private waiter: (() => void) | undefined;
-  constructor(n: number) {
-    this.free = n;
-  }
-  tryTake(): boolean {
-    if (this.free === 0) return false;
-    this.free--;
-    return true;
-  }
-  take(): Promise<void> {
-    return new Promise((resolve) => {
-      this.waiter = resolve;
-    });
-  }
-  give(n: number): void {
-    this.free += n;
-    const w = this.waiter;
-    if (w !== undefined && this.free > 0) {
-      this.waiter = undefined;
-      this.free--;
-      w();
-    }
-  }
 }
 
 /**
@@ -163,7 +154,46 @@ function abortRunning(r: Running, reason: unknown): void {
 
 interface OutItem<TRes> {
   readonly message: TRes;
-  readonly slots: number;
+  /** Calls answered in this message, and the reply bytes they hold. */
+  readonly calls: number;
+  readonly bytes: number;
+}
+
+/**
+ * The share of an adopted message charge that one call holds; the last call of the message to
+ * end gives back whatever is left.
+ */
+class MessageShare {
+  private left: number;
+  private readonly each: number;
+  /** `live` holds the shares of a stream with calls still running. */
+  constructor(
+    private readonly charge: MessageCharge,
+    calls: number,
+    private readonly live: Set<MessageShare>,
+  ) {
+    this.left = calls;
+    this.each = calls > 0 ? Math.floor(charge.held / calls) : 0;
+    if (calls > 0) live.add(this);
+    else charge.releaseAll();
+  }
+  /** One call of the message ended. */
+  end(): void {
+    if (this.left <= 0) return;
+    this.left--;
+    if (this.left > 0) {
+      this.charge.release(this.each);
+      return;
+    }
+    this.charge.releaseAll();
+    this.live.delete(this);
+  }
+  /** The stream ended: everything goes back. */
+  endAll(): void {
+    this.left = 0;
+    this.charge.releaseAll();
+    this.live.delete(this);
+  }
 }
 
 /**
@@ -187,10 +217,18 @@ async function* serveStream<TReq, TRes, TBody, TResult>(
   ctx: HandlerContext,
 ): AsyncGenerator<TRes> {
   const out = new AsyncQueue<OutItem<TRes>>();
-  const slots = new Slots(opts.maxConcurrent);
+  // Only the reader loop ever waits for admission.
+  const admission = new Admission({
+    maxInFlight: opts.maxConcurrent,
+    maxInFlightBytes: opts.maxInFlightBytes,
+    maxWaiting: 1,
+  });
   const running = new Map<number, Running>();
+  const shares = new Set<MessageShare>();
+  const meter = ctx.values.get(streamMeterKey);
   const batcher = new FrameBatcher<MuxReplyFrame<TResult>>(
-    (frames) => out.push({ message: wire.encodeReplies(frames), slots: frames.length }),
+    (frames, bytes) =>
+      out.push({ message: wire.encodeReplies(frames), calls: frames.length, bytes }),
     { coalesce: opts.coalesce, maxBatchBytes: opts.maxBatchBytes },
   );
   let inputDone = false;
@@ -205,6 +243,9 @@ async function* serveStream<TReq, TRes, TBody, TResult>(
       abortRunning(r, new CanceledError("the stream ended"));
     }
     running.clear();
+    for (const share of [...shares]) share.endAll();
+    // Wake a reader waiting for room; it sees `finished` and stops.
+    for (const w of admission.drainWaiters()) w.grant();
     if (err === undefined) {
       batcher.flush();
       out.end();
@@ -217,36 +258,52 @@ async function* serveStream<TReq, TRes, TBody, TResult>(
     if ((inputDone || draining) && running.size === 0) finish();
   };
 
-  const reply = (frame: MuxReplyFrame<TResult>, bytes: number): void => {
+  /** Sends a reply; the call's request bytes become its reply's until the reply is written. */
+  const reply = (frame: MuxReplyFrame<TResult>, bytes: number, requestBytes: number): void => {
     if (finished) return;
+    admission.adjust(bytes - requestBytes);
     batcher.add(frame, bytes);
   };
-  const replyError = (id: number, code: Code, message: string): void => {
-    reply({ id, error: { code, message } }, FRAME_OVERHEAD_BYTES + message.length);
+  const replyError = (id: number, code: Code, message: string, requestBytes: number): void => {
+    reply({ id, error: { code, message } }, FRAME_OVERHEAD_BYTES + message.length, requestBytes);
   };
 
-  const start = (call: MuxCallFrame<TBody>): void => {
+  const start = (
+    call: MuxCallFrame<TBody>,
+    requestBytes: number,
+    share: MessageShare | undefined,
+  ): void => {
     const body = call.body;
     if (body === undefined) {
-      replyError(call.id, Code.InvalidArgument, "call frame without body");
+      share?.end();
+      replyError(
+        call.id,
+        Code.InvalidArgument,
+        "call frame without body (none, or a call kind this server does not know)",
+        requestBytes,
+      );
       return;
     }
     if (draining) {
-      replyError(call.id, Code.Unavailable, "the server is shutting down");
+      share?.end();
+      replyError(call.id, Code.Unavailable, "the server is shutting down", requestBytes);
       return;
     }
     if (running.has(call.id)) {
+      share?.end();
       replyError(
         call.id,
         Code.AlreadyExists,
         `call id ${call.id} is already in flight on this stream`,
+        requestBytes,
       );
       return;
     }
     const kind = wire.kindOf(body);
     const handler = lookup(kind);
     if (handler === undefined) {
-      replyError(call.id, Code.Unimplemented, `no handler for call kind "${kind}"`);
+      share?.end();
+      replyError(call.id, Code.Unimplemented, `no handler for call kind "${kind}"`, requestBytes);
       return;
     }
     const timeoutMs =
@@ -275,16 +332,17 @@ async function* serveStream<TReq, TRes, TBody, TResult>(
     };
     const done = (frame: MuxReplyFrame<TResult>, bytes: number): void => {
       if (running.get(call.id) !== r) {
-        // The stream ended meanwhile; its slot went with it.
+        // The stream ended meanwhile; its accounting went with it.
         return;
       }
       running.delete(call.id);
       if (r.timer !== undefined) clearTimeout(r.timer);
+      share?.end();
       if (r.abortReason !== undefined) {
         // Canceled or past its deadline: the caller no longer waits for this reply.
-        slots.give(1);
+        admission.release(requestBytes);
       } else {
-        reply(frame, bytes);
+        reply(frame, bytes, requestBytes);
       }
       maybeEnd();
     };
@@ -333,20 +391,35 @@ async function* serveStream<TReq, TRes, TBody, TResult>(
   if (drainSignal?.aborted) draining = true;
   else drainSignal?.addEventListener("abort", onDrain, { once: true });
 
+  /** Waits until the stream may hold one more call of `bytes`. */
+  const admit = (bytes: number): Promise<void> | undefined => {
+    if (admission.tryAcquire(bytes)) return undefined;
+    return new Promise<void>((grant) => {
+      admission.enqueue({ bytes, grant });
+    });
+  };
+
   const reader = (async () => {
     for await (const message of requests) {
       if (finished) return;
-      for (const call of wire.decodeCalls(message)) {
+      const calls = wire.decodeCalls(message);
+      const charge = meter?.adopt();
+      const share =
+        charge === undefined ? undefined : new MessageShare(charge, calls.length, shares);
+      for (const call of calls) {
         if (finished) return;
         if (call.cancel) {
           const r = running.get(call.id);
           if (r !== undefined) abortRunning(r, new CanceledError("canceled by the caller"));
+          share?.end();
           continue;
         }
-        // A slot per call read: no free slot, no more reading (back-pressure to the client).
-        if (!slots.tryTake()) await slots.take();
+        // Admission per call read: no room, no more reading (back-pressure to the client).
+        const bytes = call.body === undefined ? FRAME_OVERHEAD_BYTES : wire.sizeOf(call.body);
+        const wait = admit(bytes);
+        if (wait !== undefined) await wait;
         if (finished) return;
-        start(call);
+        start(call, bytes, share);
       }
     }
   })();
@@ -365,13 +438,13 @@ async function* serveStream<TReq, TRes, TBody, TResult>(
   );
 
   // An empty first message tells the client the stream is established (see MuxClient).
-  out.push({ message: wire.encodeReplies([]), slots: 0 });
+  out.push({ message: wire.encodeReplies([]), calls: 0, bytes: 0 });
   if (draining) maybeEnd();
   try {
     for await (const item of out) {
       yield item.message;
-      // The writer came back for more: the message has been written, its slots are free.
-      slots.give(item.slots);
+      // The writer came back for more: the message has been written, its calls are done.
+      if (item.calls > 0) admission.release(item.bytes, item.calls);
     }
   } finally {
     ctx.signal.removeEventListener("abort", onAbort);

@@ -13,6 +13,12 @@ import { peerWire } from "./peer-wire.js";
 /** One handler per call kind, e.g. `{ replicaWrite: async (req, ctx) => ({}) }`. */
 export type PeerHandlers = MuxServiceHandlers<ChannelRequest, ChannelResponse>;
 
+/**
+ * Per-stream in-flight bytes of the peer channel: larger than the pipeline's, since one stream
+ * carries all of a peer's replication, read repair, handoff and anti-entropy traffic.
+ */
+export const DEFAULT_PEER_MUX_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+
 export interface PeerServiceOptions extends MuxServerOptions {
   /**
    * This node's id, returned by the built-in ping handler (used when `handlers.ping` is unset).
@@ -32,7 +38,10 @@ export function createPeerChannelHandler(
   const nodeId = options.nodeId ?? "";
   const all: PeerHandlers = { ...handlers, ping: handlers.ping ?? (() => ({ nodeId })) };
   const lookup = createTypedLookup(ChannelRequestSchema, ChannelResponseSchema, all);
-  return createMuxStreamHandler(peerWire, lookup, options);
+  return createMuxStreamHandler(peerWire, lookup, {
+    maxInFlightBytes: DEFAULT_PEER_MUX_MAX_IN_FLIGHT_BYTES,
+    ...options,
+  });
 }
 
 /** Registers PeerService on a Connect router. */

@@ -4,21 +4,75 @@
  * and handed to an http or an http2 server that both run the same Connect handler. Bidi
  * streams (PeerService.Channel, KVService.Pipeline) need HTTP/2; unary calls work on both, so
  * plain `curl -H 'content-type: application/json' -d '{...}'` works against the same port.
+ *
+ * Limits, all enforced before the bytes they guard are buffered (README "Limits"):
+ * - Two traffic classes, told apart by the service a call goes to: peer traffic (PeerService
+ *   by default: replication, read repair, handoff, anti-entropy) and client traffic
+ *   (everything else). Each class has its own message size limit, connection cap and byte
+ *   budgets, so clients exhausting theirs never block peers.
+ * - A connection is "pending" from accept until its first request's headers arrive; pending
+ *   connections have a small cap of their own and must identify within headersTimeoutMs. The
+ *   first request's service decides the connection's class, and its class's connection cap.
+ * - Request bytes are charged to the connection's and the class's in-flight budgets by a
+ *   meter on the body (request-meter.ts), response bytes while they wait to be written. A
+ *   unary call that does not fit is refused with RESOURCE_EXHAUSTED; a stream waits.
+ * - Slow clients: HTTP/1 header and request timeouts, a body deadline for unary calls on both
+ *   protocols, an idle timeout for HTTP/2 sessions without streams.
  */
 
 import { setMaxListeners } from "node:events";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
-import type { ConnectRouter, ContextValues, Interceptor } from "@connectrpc/connect";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import type {
+  ConnectRouter,
+  ContextValues,
+  Interceptor,
+  MethodImpl,
+  ServiceImpl,
+} from "@connectrpc/connect";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { drainSignalKey } from "./context.js";
+import { ByteBudget, Charge } from "./budget.js";
+import { drainSignalKey, streamMeterKey } from "./context.js";
 import { InvalidArgumentError } from "./errors.js";
+import { PeerService } from "./gen/distkv/v1/peer_pb.js";
 import { sniffProtocol } from "./protocol-sniffer.js";
+import { RequestMeter } from "./request-meter.js";
 
 /** The request object Node hands to the handler, HTTP/1 or HTTP/2. */
 export type NodeServerRequest = http.IncomingMessage | http2.Http2ServerRequest;
+
+/** Client traffic (public API) or peer traffic (node to node). */
+export type TrafficClass = "client" | "peer";
+
+/** The limits of one traffic class. */
+export interface TrafficLimits {
+  /**
+   * Largest request message (a unary body, or one message of a stream), checked from
+   * Content-Length or the envelope header before the message is buffered; larger ones fail
+   * with RESOURCE_EXHAUSTED (a stream fails as a whole).
+   */
+  readMaxBytes?: number;
+  /** Open connections of this class; the first request of one more is refused. */
+  maxConnections?: number;
+  /**
+   * Bytes all requests of this class may hold at once: request messages being received and
+   * decoded (estimated decoded size) until their call ends, plus responses not yet written.
+   */
+  maxInFlightBytes?: number;
+  /** The same, per connection. */
+  maxConnectionInFlightBytes?: number;
+}
+
+export interface PeerTrafficOptions extends TrafficLimits {
+  /**
+   * Fully qualified names of the services whose calls are peer traffic.
+   * @default ["distkv.v1.PeerService"]
+   */
+  services?: string[];
+}
 
 export interface DistKVServerOptions {
   /** Registers the services: `(router) => { router.service(KVService, impl); ... }`. */
@@ -34,12 +88,38 @@ export interface DistKVServerOptions {
    */
   port?: number;
   /**
-   * Largest request message, checked by Connect before the message is buffered (from
-   * Content-Length or the envelope header); larger ones fail with RESOURCE_EXHAUSTED. Applies
-   * to each message of a stream. Keep it above the mux clients' maxFrameBytes.
+   * Client traffic: largest request message (see TrafficLimits.readMaxBytes). Keep it above
+   * the pipelined clients' maxFrameBytes and maxBatchBytes.
    * @default 8 MiB
    */
   readMaxBytes?: number;
+  /**
+   * Client traffic: open connections.
+   * @default 4096
+   */
+  maxConnections?: number;
+  /**
+   * Client traffic: in-flight bytes of all client requests (TrafficLimits.maxInFlightBytes).
+   * @default 256 MiB
+   */
+  maxInFlightBytes?: number;
+  /**
+   * Client traffic: in-flight bytes per connection.
+   * @default 32 MiB
+   */
+  maxConnectionInFlightBytes?: number;
+  /**
+   * Peer traffic: which services it is, and its limits.
+   * @default { services: ["distkv.v1.PeerService"], readMaxBytes: 16 MiB, maxConnections: 256,
+   *   maxInFlightBytes: 512 MiB, maxConnectionInFlightBytes: 256 MiB }
+   */
+  peer?: PeerTrafficOptions;
+  /**
+   * Connections that have not sent a complete request header yet (their class is unknown);
+   * beyond this, new connections are closed at once.
+   * @default 256
+   */
+  maxPendingConnections?: number;
   /**
    * Largest response message the server will send.
    * @default 16 MiB
@@ -51,11 +131,6 @@ export interface DistKVServerOptions {
    */
   maxTimeoutMs?: number;
   /**
-   * Open TCP connections at once; beyond this new ones are closed at once.
-   * @default 4096
-   */
-  maxConnections?: number;
-  /**
    * A new connection must send enough bytes to tell HTTP/1 from HTTP/2 within this.
    * @default 10000
    */
@@ -66,12 +141,14 @@ export interface DistKVServerOptions {
    */
   maxHeaderBytes?: number;
   /**
-   * HTTP/1: time to receive the request headers.
+   * A new connection must deliver its first request's headers within this (both protocols);
+   * HTTP/1 also: every request's headers.
    * @default 10000
    */
   headersTimeoutMs?: number;
   /**
-   * HTTP/1: time to receive a whole request.
+   * The body of a unary call must arrive within this (both protocols; DEADLINE_EXCEEDED);
+   * HTTP/1 also: the whole request.
    * @default 60000
    */
   requestTimeoutMs?: number;
@@ -80,6 +157,11 @@ export interface DistKVServerOptions {
    * @default 5000
    */
   keepAliveTimeoutMs?: number;
+  /**
+   * HTTP/2: a session without open streams for this long is closed (GOAWAY).
+   * @default 120000
+   */
+  idleTimeoutMs?: number;
   /**
    * HTTP/2: concurrent streams per connection.
    * @default 1000
@@ -91,13 +173,21 @@ export interface DistKVServerOptions {
    */
   maxSessionMemoryMiB?: number;
   /**
+   * Accept gzip/brotli-compressed requests (and compress responses for clients that ask).
+   * Off by default: a compressed message's decoded size cannot be estimated before it is
+   * inflated, so it is charged readMaxBytes on top of its wire size instead, and the CPU goes
+   * to compression (our clients never compress).
+   * @default false
+   */
+  acceptCompression?: boolean;
+  /**
    * stop(): how long in-flight calls may run before connections are destroyed.
    * @default 5000
    */
   gracePeriodMs?: number;
   /** Interceptors for every call. */
   interceptors?: Interceptor[];
-  /** Context values for every call; the server adds drainSignalKey. */
+  /** Context values for every call; the server adds drainSignalKey (and streamMeterKey). */
   contextValues?: (req: NodeServerRequest) => ContextValues;
   /** Called for connection-level errors (bad HTTP, broken sessions); must not block. */
   onError?: (err: unknown) => void;
@@ -108,40 +198,121 @@ export const DEFAULT_SERVER_READ_MAX_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_SERVER_WRITE_MAX_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_SERVER_MAX_TIMEOUT_MS = 300_000;
 export const DEFAULT_SERVER_MAX_CONNECTIONS = 4096;
+export const DEFAULT_SERVER_MAX_IN_FLIGHT_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_SERVER_MAX_CONNECTION_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_PEER_SERVICES: readonly string[] = [PeerService.typeName];
+export const DEFAULT_PEER_READ_MAX_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_PEER_MAX_CONNECTIONS = 256;
+export const DEFAULT_PEER_MAX_IN_FLIGHT_BYTES = 512 * 1024 * 1024;
+export const DEFAULT_PEER_MAX_CONNECTION_IN_FLIGHT_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_MAX_PENDING_CONNECTIONS = 256;
 export const DEFAULT_SNIFF_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 export const DEFAULT_MAX_CONCURRENT_STREAMS = 1000;
 export const DEFAULT_MAX_SESSION_MEMORY_MIB = 32;
 export const DEFAULT_GRACE_PERIOD_MS = 5_000;
 
-export type ResolvedDistKVServerOptions = Readonly<
-  Required<Omit<DistKVServerOptions, "contextValues" | "onError" | "interceptors">> & {
-    interceptors: Interceptor[];
-    contextValues: ((req: NodeServerRequest) => ContextValues) | undefined;
-    onError: ((err: unknown) => void) | undefined;
+export type ResolvedTrafficLimits = Readonly<Required<TrafficLimits>>;
+
+export interface ResolvedDistKVServerOptions {
+  readonly routes: (router: ConnectRouter) => void;
+  readonly host: string;
+  readonly port: number;
+  /** Client traffic (the same numbers as `client`). */
+  readonly readMaxBytes: number;
+  readonly maxConnections: number;
+  readonly maxInFlightBytes: number;
+  readonly maxConnectionInFlightBytes: number;
+  readonly client: ResolvedTrafficLimits;
+  readonly peer: ResolvedTrafficLimits & { readonly services: readonly string[] };
+  readonly maxPendingConnections: number;
+  readonly writeMaxBytes: number;
+  readonly maxTimeoutMs: number;
+  readonly sniffTimeoutMs: number;
+  readonly maxHeaderBytes: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxConcurrentStreams: number;
+  readonly maxSessionMemoryMiB: number;
+  readonly acceptCompression: boolean;
+  readonly gracePeriodMs: number;
+  readonly interceptors: Interceptor[];
+  readonly contextValues: ((req: NodeServerRequest) => ContextValues) | undefined;
+  readonly onError: ((err: unknown) => void) | undefined;
+}
+
+function checkPositive(name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 1) {
+    throw new InvalidArgumentError(`${name} must be a positive integer, got ${v}`);
   }
->;
+}
+
+function resolveTraffic(
+  prefix: string,
+  limits: TrafficLimits,
+  defaults: ResolvedTrafficLimits,
+): ResolvedTrafficLimits {
+  const r = {
+    readMaxBytes: limits.readMaxBytes ?? defaults.readMaxBytes,
+    maxConnections: limits.maxConnections ?? defaults.maxConnections,
+    maxInFlightBytes: limits.maxInFlightBytes ?? defaults.maxInFlightBytes,
+    maxConnectionInFlightBytes:
+      limits.maxConnectionInFlightBytes ?? defaults.maxConnectionInFlightBytes,
+  };
+  for (const [k, v] of Object.entries(r)) checkPositive(`${prefix}${k}`, v);
+  if (r.readMaxBytes > r.maxConnectionInFlightBytes) {
+    throw new InvalidArgumentError(
+      `${prefix}readMaxBytes (${r.readMaxBytes}) must not exceed ${prefix}maxConnectionInFlightBytes (${r.maxConnectionInFlightBytes})`,
+    );
+  }
+  if (r.maxConnectionInFlightBytes > r.maxInFlightBytes) {
+    throw new InvalidArgumentError(
+      `${prefix}maxConnectionInFlightBytes (${r.maxConnectionInFlightBytes}) must not exceed ${prefix}maxInFlightBytes (${r.maxInFlightBytes})`,
+    );
+  }
+  return Object.freeze(r);
+}
 
 export function resolveDistKVServerOptions(o: DistKVServerOptions): ResolvedDistKVServerOptions {
   if (typeof o.routes !== "function") throw new InvalidArgumentError("routes must be a function");
-  const r = {
+  const client = resolveTraffic("", o, {
+    readMaxBytes: DEFAULT_SERVER_READ_MAX_BYTES,
+    maxConnections: DEFAULT_SERVER_MAX_CONNECTIONS,
+    maxInFlightBytes: DEFAULT_SERVER_MAX_IN_FLIGHT_BYTES,
+    maxConnectionInFlightBytes: DEFAULT_SERVER_MAX_CONNECTION_IN_FLIGHT_BYTES,
+  });
+  const peerLimits = resolveTraffic("peer.", o.peer ?? {}, {
+    readMaxBytes: DEFAULT_PEER_READ_MAX_BYTES,
+    maxConnections: DEFAULT_PEER_MAX_CONNECTIONS,
+    maxInFlightBytes: DEFAULT_PEER_MAX_IN_FLIGHT_BYTES,
+    maxConnectionInFlightBytes: DEFAULT_PEER_MAX_CONNECTION_IN_FLIGHT_BYTES,
+  });
+  const services = Object.freeze([...(o.peer?.services ?? DEFAULT_PEER_SERVICES)]);
+  const r: ResolvedDistKVServerOptions = {
     routes: o.routes,
     host: o.host ?? DEFAULT_SERVER_HOST,
     port: o.port ?? 0,
-    readMaxBytes: o.readMaxBytes ?? DEFAULT_SERVER_READ_MAX_BYTES,
+    ...client,
+    client,
+    peer: Object.freeze({ ...peerLimits, services }),
+    maxPendingConnections: o.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS,
     writeMaxBytes: o.writeMaxBytes ?? DEFAULT_SERVER_WRITE_MAX_BYTES,
     maxTimeoutMs: o.maxTimeoutMs ?? DEFAULT_SERVER_MAX_TIMEOUT_MS,
-    maxConnections: o.maxConnections ?? DEFAULT_SERVER_MAX_CONNECTIONS,
     sniffTimeoutMs: o.sniffTimeoutMs ?? DEFAULT_SNIFF_TIMEOUT_MS,
     maxHeaderBytes: o.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
     headersTimeoutMs: o.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: o.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     maxConcurrentStreams: o.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS,
     maxSessionMemoryMiB: o.maxSessionMemoryMiB ?? DEFAULT_MAX_SESSION_MEMORY_MIB,
+    acceptCompression: o.acceptCompression ?? false,
     gracePeriodMs: o.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS,
     interceptors: o.interceptors ?? [],
     contextValues: o.contextValues,
@@ -151,21 +322,19 @@ export function resolveDistKVServerOptions(o: DistKVServerOptions): ResolvedDist
     throw new InvalidArgumentError(`port must be in 0..65535, got ${r.port}`);
   }
   for (const k of [
-    "readMaxBytes",
+    "maxPendingConnections",
     "writeMaxBytes",
     "maxTimeoutMs",
-    "maxConnections",
     "sniffTimeoutMs",
     "maxHeaderBytes",
     "headersTimeoutMs",
     "requestTimeoutMs",
     "keepAliveTimeoutMs",
+    "idleTimeoutMs",
     "maxConcurrentStreams",
     "maxSessionMemoryMiB",
   ] as const) {
-    if (!Number.isSafeInteger(r[k]) || r[k] < 1) {
-      throw new InvalidArgumentError(`${k} must be a positive integer, got ${r[k]}`);
-    }
+    checkPositive(k, r[k]);
   }
   if (!Number.isFinite(r.gracePeriodMs) || r.gracePeriodMs < 0) {
     throw new InvalidArgumentError(`gracePeriodMs must be >= 0, got ${r.gracePeriodMs}`);
@@ -180,6 +349,23 @@ export function resolveDistKVServerOptions(o: DistKVServerOptions): ResolvedDist
 export interface DistKVServerStopOptions {
   /** Overrides the server's gracePeriodMs. */
   gracePeriodMs?: number;
+}
+
+/** What the server holds now, and what its limits refused so far. */
+export interface DistKVServerUsage {
+  /** Connections whose first request has not arrived yet. */
+  readonly pendingConnections: number;
+  readonly connections: Readonly<Record<TrafficClass, number>>;
+  /** Bytes charged to each class's in-flight budget. */
+  readonly inFlightBytes: Readonly<Record<TrafficClass, number>>;
+  /** Connections closed by the pending cap or a class's connection cap. */
+  readonly refusedConnections: number;
+  /**
+   * Calls the server refused before its handler saw them: over an in-flight budget
+   * (RESOURCE_EXHAUSTED), past their body deadline (DEADLINE_EXCEEDED), malformed
+   * (INVALID_ARGUMENT), or on a connection refused by a connection cap.
+   */
+  readonly refusedRequests: number;
 }
 
 export interface DistKVServer {
@@ -198,6 +384,41 @@ export interface DistKVServer {
   readonly url: string;
   /** Open TCP connections. */
   readonly connections: number;
+  usage(): DistKVServerUsage;
+}
+
+/** One traffic class at run time. */
+interface ClassState {
+  readonly name: TrafficClass;
+  readonly limits: ResolvedTrafficLimits;
+  readonly budget: ByteBudget;
+  readonly connections: Set<Conn>;
+}
+
+/** One TCP connection. */
+interface Conn {
+  /** Undefined while pending. */
+  cls: ClassState | undefined;
+  budget: ByteBudget | undefined;
+  /** The identify deadline while pending; the idle timer of an HTTP/2 session after. */
+  timer: NodeJS.Timeout | undefined;
+  session: http2.ServerHttp2Session | undefined;
+  /** Open HTTP/2 streams. */
+  streams: number;
+}
+
+interface Route {
+  readonly method: DescMethod;
+  readonly cls: TrafficClass;
+}
+
+/** How long a refused HTTP/2 request may go on sending after its answer before it is reset. */
+const RESET_DELAY_MS = 200;
+
+function contentLengthOf(req: NodeServerRequest): number | undefined {
+  const v = req.headers["content-length"];
+  if (typeof v !== "string" || !/^\d+$/.test(v)) return undefined;
+  return Number(v);
 }
 
 class OnePortServer implements DistKVServer {
@@ -205,47 +426,82 @@ class OnePortServer implements DistKVServer {
   private readonly net: net.Server;
   private readonly h1: http.Server;
   private readonly h2: http2.Http2Server;
+  private readonly handler: (
+    req: NodeServerRequest,
+    res: http.ServerResponse | http2.Http2ServerResponse,
+  ) => void;
   private readonly sockets = new Set<net.Socket>();
   /** Connections whose protocol is not known yet. */
   private readonly sniffing = new Set<net.Socket>();
+  private readonly conns = new Map<net.Socket, Conn>();
+  private readonly pending = new Set<Conn>();
+  private readonly sessionConns = new WeakMap<http2.ServerHttp2Session, Conn>();
+  /** The connection being handed to the http2 server (it creates its session synchronously). */
+  private accepting: Conn | undefined;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   /** HTTP/1 connections and their requests in flight (Node tracks idle connections only for
    * servers that listen themselves, which ours do not). */
   private readonly h1Sockets = new Map<net.Socket, number>();
+  private readonly classes: Record<TrafficClass, ClassState>;
+  private readonly routeTable = new Map<string, Route>();
+  private readonly meters = new WeakMap<NodeServerRequest, RequestMeter>();
   private readonly drain = new AbortController();
   private readonly shutdown = new AbortController();
+  private refusedConnections = 0;
+  private refusedRequests = 0;
   private boundPort = 0;
   private stopping: Promise<void> | undefined;
 
   constructor(options: DistKVServerOptions) {
     const o = resolveDistKVServerOptions(options);
     this.options = o;
+    const classState = (name: TrafficClass, limits: ResolvedTrafficLimits): ClassState => ({
+      name,
+      limits,
+      budget: new ByteBudget(`the server's limit for ${name} traffic`, limits.maxInFlightBytes),
+      connections: new Set(),
+    });
+    this.classes = { client: classState("client", o.client), peer: classState("peer", o.peer) };
     const drainSignal = this.drain.signal;
     // Every call in flight listens on these (Connect links its handler signal to the
     // shutdown signal; mux streams watch the drain signal): hundreds at once are normal.
     setMaxListeners(0, this.shutdown.signal, drainSignal);
-    const handler = connectNodeAdapter({
-      routes: o.routes,
-      readMaxBytes: o.readMaxBytes,
+    this.handler = connectNodeAdapter({
+      routes: (router) => o.routes(this.classifyingRouter(router)),
+      readMaxBytes: o.client.readMaxBytes,
       writeMaxBytes: o.writeMaxBytes,
       maxTimeoutMs: o.maxTimeoutMs,
       shutdownSignal: this.shutdown.signal,
       interceptors: o.interceptors,
+      // Unknown fields are dropped: kept, each one costs an object (70x its wire size).
+      binaryOptions: { readUnknownFields: false },
+      ...(o.acceptCompression ? {} : { acceptCompression: [] }),
       contextValues: (req) => {
         const values = o.contextValues?.(req) ?? createContextValues();
         values.set(drainSignalKey, drainSignal);
+        const meter = this.meters.get(req);
+        if (meter !== undefined) values.set(streamMeterKey, meter);
         return values;
       },
     });
+    const onRequest = (
+      req: NodeServerRequest,
+      res: http.ServerResponse | http2.Http2ServerResponse,
+    ): void => this.onRequest(req, res);
     this.h1 = http.createServer(
       {
         maxHeaderSize: o.maxHeaderBytes,
         headersTimeout: o.headersTimeoutMs,
         requestTimeout: o.requestTimeoutMs,
         keepAliveTimeout: o.keepAliveTimeoutMs,
+        connectionsCheckingInterval: Math.min(1000, o.headersTimeoutMs),
       },
-      handler,
+      onRequest,
     );
+    // Node enforces headersTimeout and requestTimeout from a timer it starts on 'listening'.
+    // Our http server never listens (connections come from the sniffer), so without this the
+    // two timeouts were silently off and a slowloris client could hold a connection forever.
+    this.h1.emit("listening");
     this.h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
       const socket = req.socket;
       this.h1Sockets.set(socket, (this.h1Sockets.get(socket) ?? 0) + 1);
@@ -269,17 +525,14 @@ class OnePortServer implements DistKVServer {
           maxHeaderListSize: o.maxHeaderBytes,
         },
       },
-      handler,
+      onRequest,
     );
-    this.h2.on("session", (session: http2.ServerHttp2Session) => {
-      this.sessions.add(session);
-      session.on("close", () => this.sessions.delete(session));
-      session.on("error", (err) => o.onError?.(err));
-      if (this.stopping !== undefined) session.close();
-    });
+    this.h2.on("session", (session: http2.ServerHttp2Session) => this.onSession(session));
     this.h2.on("sessionError", (err) => o.onError?.(err));
     this.net = net.createServer((socket) => this.accept(socket));
-    this.net.maxConnections = o.maxConnections;
+    // A backstop; the per-class caps and the pending cap are the real limits.
+    this.net.maxConnections =
+      o.client.maxConnections + o.peer.maxConnections + o.maxPendingConnections;
   }
 
   get port(): number {
@@ -295,6 +548,59 @@ class OnePortServer implements DistKVServer {
     return this.sockets.size;
   }
 
+  usage(): DistKVServerUsage {
+    const { client, peer } = this.classes;
+    return {
+      pendingConnections: this.pending.size,
+      connections: { client: client.connections.size, peer: peer.connections.size },
+      inFlightBytes: { client: client.budget.used, peer: peer.budget.used },
+      refusedConnections: this.refusedConnections,
+      refusedRequests: this.refusedRequests,
+    };
+  }
+
+  /**
+   * The router handed to `routes`: records which class each method belongs to and gives peer
+   * services the peer readMaxBytes.
+   */
+  private classifyingRouter(router: ConnectRouter): ConnectRouter {
+    const peerServices = new Set(this.options.peer.services);
+    const classOf = (service: DescService): TrafficClass =>
+      peerServices.has(service.typeName) ? "peer" : "client";
+    const record = (method: DescMethod, cls: TrafficClass): void => {
+      this.routeTable.set(`/${method.parent.typeName}/${method.name}`, { method, cls });
+    };
+    const limitsOf = (cls: TrafficClass) => ({
+      readMaxBytes: this.classes[cls].limits.readMaxBytes,
+    });
+    const wrapped = {
+      get handlers() {
+        return router.handlers;
+      },
+      service: <T extends DescService>(
+        service: T,
+        implementation: Partial<ServiceImpl<T>>,
+        opts?: Parameters<ConnectRouter["service"]>[2],
+      ) => {
+        const cls = classOf(service);
+        for (const m of service.methods) record(m, cls);
+        router.service(service, implementation, { ...limitsOf(cls), ...opts });
+        return wrapped;
+      },
+      rpc: <M extends DescMethod>(
+        method: M,
+        impl: MethodImpl<M>,
+        opts?: Parameters<ConnectRouter["rpc"]>[2],
+      ) => {
+        const cls = classOf(method.parent);
+        record(method, cls);
+        router.rpc(method, impl, { ...limitsOf(cls), ...opts });
+        return wrapped;
+      },
+    };
+    return wrapped as unknown as ConnectRouter;
+  }
+
   private accept(socket: net.Socket): void {
     this.sockets.add(socket);
     socket.on("close", () => this.sockets.delete(socket));
@@ -303,17 +609,225 @@ class OnePortServer implements DistKVServer {
       socket.destroy();
       return;
     }
+    if (this.pending.size >= this.options.maxPendingConnections) {
+      this.refusedConnections++;
+      socket.destroy();
+      return;
+    }
+    const conn: Conn = {
+      cls: undefined,
+      budget: undefined,
+      timer: undefined,
+      session: undefined,
+      streams: 0,
+    };
+    this.conns.set(socket, conn);
+    this.pending.add(conn);
+    conn.timer = setTimeout(() => {
+      if (conn.cls === undefined) socket.destroy();
+    }, this.options.headersTimeoutMs);
+    socket.once("close", () => {
+      clearTimeout(conn.timer);
+      this.pending.delete(conn);
+      conn.cls?.connections.delete(conn);
+      this.conns.delete(socket);
+    });
     this.sniffing.add(socket);
     socket.once("close", () => this.sniffing.delete(socket));
     sniffProtocol(socket, this.options.sniffTimeoutMs, (protocol) => {
       this.sniffing.delete(socket);
-      if (protocol === "h2c") this.h2.emit("connection", socket);
-      else {
+      if (protocol === "h2c") {
+        this.accepting = conn;
+        try {
+          this.h2.emit("connection", socket);
+        } finally {
+          this.accepting = undefined;
+        }
+      } else {
         this.h1Sockets.set(socket, 0);
         socket.once("close", () => this.h1Sockets.delete(socket));
         this.h1.emit("connection", socket);
       }
     });
+  }
+
+  private onSession(session: http2.ServerHttp2Session): void {
+    const o = this.options;
+    this.sessions.add(session);
+    session.on("close", () => this.sessions.delete(session));
+    session.on("error", (err) => o.onError?.(err));
+    const conn = this.accepting;
+    if (conn !== undefined) {
+      conn.session = session;
+      this.sessionConns.set(session, conn);
+      session.on("stream", (stream: http2.ServerHttp2Stream) => {
+        conn.streams++;
+        if (conn.cls !== undefined) clearTimeout(conn.timer);
+        stream.once("close", () => {
+          conn.streams--;
+          if (conn.streams === 0 && conn.cls !== undefined) this.armIdle(conn);
+        });
+      });
+    }
+    if (this.stopping !== undefined) session.close();
+  }
+
+  private armIdle(conn: Conn): void {
+    clearTimeout(conn.timer);
+    conn.timer = setTimeout(() => {
+      if (conn.streams === 0) conn.session?.close();
+    }, this.options.idleTimeoutMs);
+  }
+
+  /** Makes a pending connection a connection of `cls`, or says why it cannot be. */
+  private identify(conn: Conn, cls: ClassState): ConnectError | undefined {
+    if (conn.cls !== undefined) return undefined;
+    if (cls.connections.size >= cls.limits.maxConnections) {
+      this.refusedConnections++;
+      return new ConnectError(
+        `the server has its maximum of ${cls.limits.maxConnections} ${cls.name} connections open; retry later`,
+        Code.ResourceExhausted,
+      );
+    }
+    conn.cls = cls;
+    conn.budget = new ByteBudget("the limit per connection", cls.limits.maxConnectionInFlightBytes);
+    cls.connections.add(conn);
+    this.pending.delete(conn);
+    clearTimeout(conn.timer);
+    conn.timer = undefined;
+    return undefined;
+  }
+
+  private onRequest(
+    req: NodeServerRequest,
+    res: http.ServerResponse | http2.Http2ServerResponse,
+  ): void {
+    const isH2 = "stream" in req;
+    const conn = isH2
+      ? this.sessionConns.get(
+          (req as http2.Http2ServerRequest).stream.session as http2.ServerHttp2Session,
+        )
+      : this.conns.get(req.socket as net.Socket);
+    const route = this.routeTable.get((req.url ?? "").split("?", 1)[0] ?? "");
+    const cls = this.classes[route?.cls ?? "client"];
+    const refusal = conn === undefined ? undefined : this.identify(conn, cls);
+    let closing = false;
+    const close = (wholeConnection: boolean): void => {
+      if (closing) return;
+      closing = true;
+      this.closeAfter(req, res, wholeConnection);
+    };
+    if (refusal !== undefined) close(true);
+    if (route === undefined) {
+      // Connect answers 404 without reading the body.
+      this.handler(req, res);
+      return;
+    }
+    const budgets = conn?.budget === undefined ? [cls.budget] : [conn.budget, cls.budget];
+    const charge = new Charge(budgets);
+    const ended = new AbortController();
+    const kind = route.method.methodKind;
+    const streaming = kind === "client_streaming" || kind === "bidi_streaming";
+    const contentType = String(req.headers["content-type"] ?? "").toLowerCase();
+    const enveloped =
+      contentType.startsWith("application/grpc") || contentType.startsWith("application/connect+");
+    const encoding = enveloped
+      ? (req.headers["grpc-encoding"] ?? req.headers["connect-content-encoding"])
+      : req.headers["content-encoding"];
+    const source = (req as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    const meter = new RequestMeter({
+      source,
+      charge,
+      readMaxBytes: cls.limits.readMaxBytes,
+      streaming,
+      enveloped,
+      format: contentType.includes("json") ? "json" : "binary",
+      input: route.method.input,
+      contentLength: contentLengthOf(req),
+      compressed: typeof encoding === "string" && encoding !== "identity",
+      bodyTimeoutMs: streaming ? undefined : this.options.requestTimeoutMs,
+      signal: ended.signal,
+      trafficClass: cls.name,
+      onRefused: () => {
+        this.refusedRequests++;
+        close(false);
+      },
+    });
+    if (refusal !== undefined) meter.refuse(refusal);
+    Object.defineProperty(req, Symbol.asyncIterator, {
+      configurable: true,
+      value: () => meter[Symbol.asyncIterator](),
+    });
+    this.chargeWrites(res, charge);
+    res.once("close", () => {
+      ended.abort(new ConnectError("the request ended", Code.Canceled));
+      charge.releaseAll();
+    });
+    if (streaming) this.meters.set(req, meter);
+    const { refused, ready } = meter.prepare();
+    // Connect allocates a buffer of the Content-Length before reading a refused body.
+    if (refused) delete req.headers["content-length"];
+    if (ready === undefined) this.handler(req, res);
+    else void ready.then(() => this.handler(req, res));
+  }
+
+  /** Response bytes count against the request's budgets until they are written. */
+  private chargeWrites(res: http.ServerResponse | http2.Http2ServerResponse, charge: Charge): void {
+    const target = res as unknown as { write: (...args: unknown[]) => boolean };
+    const write = target.write.bind(res);
+    target.write = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
+      const n =
+        typeof chunk === "string"
+          ? Buffer.byteLength(chunk)
+          : chunk instanceof Uint8Array
+            ? chunk.byteLength
+            : 0;
+      charge.forceCharge(n);
+      const callback = typeof encoding === "function" ? encoding : cb;
+      let released = false;
+      const done = (err?: unknown): void => {
+        if (!released) {
+          released = true;
+          charge.release(n);
+        }
+        if (typeof callback === "function") callback(err);
+      };
+      return typeof encoding === "function" ? write(chunk, done) : write(chunk, encoding, done);
+    };
+  }
+
+  /**
+   * After a refusal: HTTP/1 closes the connection once the answer is out. HTTP/2 needs
+   * nothing when the meter drained the body (the usual case); if the client is still sending
+   * (a body past readMaxBytes, or past its deadline), the stream is reset with NO_ERROR a
+   * moment after the answer (RFC 9113 8.1: "stop sending"), so its unread bytes stop holding
+   * the connection's flow-control window; the delay lets gRPC trailers, which Node sends on a
+   * later tick, go out first. `wholeConnection`: a refused connection, which gets GOAWAY too.
+   */
+  private closeAfter(
+    req: NodeServerRequest,
+    res: http.ServerResponse | http2.Http2ServerResponse,
+    wholeConnection: boolean,
+  ): void {
+    if (!("stream" in req)) {
+      const r = res as http.ServerResponse;
+      if (!r.headersSent) r.setHeader("connection", "close");
+      else res.once("finish", () => req.socket.end());
+      return;
+    }
+    const stream = req.stream;
+    const afterAnswer = (): void => {
+      if (wholeConnection) stream.session?.close();
+      if (stream.closed || req.readableEnded) return;
+      const timer = setTimeout(() => {
+        if (!stream.closed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+      }, RESET_DELAY_MS);
+      timer.unref();
+      stream.once("close", () => clearTimeout(timer));
+    };
+    // Http2ServerResponse's own "finish" only comes when the stream closes.
+    if (stream.writableFinished) afterAnswer();
+    else stream.once("finish", afterAnswer);
   }
 
   start(): Promise<number> {
@@ -340,6 +854,8 @@ class OnePortServer implements DistKVServer {
       if (!this.net.listening) resolve();
       else this.net.close(() => resolve());
     });
+    // Stops the http server's timeout checker (and closes its idle connections).
+    this.h1.close();
     this.drain.abort(new ConnectError("the server is shutting down", Code.Unavailable));
     // HTTP/2: GOAWAY; open streams may finish, new ones go elsewhere.
     for (const s of this.sessions) s.close();
