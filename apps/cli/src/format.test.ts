@@ -191,11 +191,33 @@ describe("formatStatus", () => {
     );
   });
 
+  it("shows a hand-over in progress on the answering node", () => {
+    const out = formatStatus(
+      create(StatusResponseSchema, {
+        nodeId: "node-4",
+        streaming: {
+          kind: "join",
+          keysScanned: 3000n,
+          keysMoved: 1165n,
+          bytesMoved: 2048n,
+          peersDone: 2,
+          peersTotal: 3,
+          elapsedSeconds: 4.2,
+        },
+      }),
+      0,
+    );
+    expect(out).toContain(
+      "Hand-over (node-4): streaming in: 2/3 sources done, 1165 keys moved (2.0 KiB), 3000 scanned, 4s",
+    );
+  });
+
   it("copes with an empty answer", () => {
     const out = formatStatus(create(StatusResponseSchema, {}), 0);
     expect(out).toContain("Total nodes:   0");
     expect(out).toContain("(none reported)");
     expect(out).toContain("Metrics: not reported");
     expect(out).not.toContain("Replication");
+    expect(out).not.toContain("Hand-over");
   });
 });

@@ -266,6 +266,9 @@ export function formatStatus(res: StatusResponse, nowMs: number): string {
     lines.push(...table(rows).map((l) => `  ${l}`));
   }
   lines.push("");
+  if (res.streaming !== undefined && res.streaming.kind !== "") {
+    lines.push(`Hand-over (${res.nodeId || "this node"}): ${formatStreaming(res.streaming)}`, "");
+  }
   if (res.metrics === undefined) {
     lines.push("Metrics: not reported");
   } else {
