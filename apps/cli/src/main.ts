@@ -13,6 +13,10 @@ let finished = false;
 // reported by then; the late duplicate must not turn into a crash with a stack trace. Anything
 // else unexpected is reported in one line as an internal error.
 process.on("uncaughtException", (e: Error & { code?: unknown }) => {
+  // connect-node destroys an idle session with this error, unlistened, when the server goes
+  // away (a decommissioned node exiting while the CLI polls it): the poll itself fails on its
+  // own and is handled there.
+  if (/received GOAWAY without any open streams/.test(e.message)) return;
   if (typeof e.code === "string" && e.code.startsWith("ERR_HTTP2_")) {
     if (finished) return;
     process.stderr.write(`distkv-client: HTTP/2 connection failed: ${e.message}\n`);
