@@ -26,7 +26,9 @@ for (const group of ["packages", "apps", "tests"]) {
 }
 // The test command failed though no test did (an unhandled error, a crashed worker): say so and
 // count it, so the line never reads "0 failed" for a red run.
-if (process.env.TEST_STATUS !== undefined && process.env.TEST_STATUS !== "0" && failed === 0) {
+// Usage: node .ci/count-results.mjs [exit status of the test command]
+const testStatus = process.argv[2];
+if (testStatus !== undefined && testStatus !== "0" && failed === 0) {
   console.log("the test command failed outside any test (unhandled error or crash): see above");
   failed = 1;
 }
