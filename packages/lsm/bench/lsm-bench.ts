@@ -1,27 +1,48 @@
 /**
- * @distkv/lsm against LevelDB (classic-level) in one process run, same workloads, same budgets
+ * @distkv/lsm against LevelDB (classic-level) in one run, same workloads, same budgets
  * (4 MiB write buffer, 8 MiB block cache: both engines' defaults).
  *
- *   pnpm --filter @distkv/lsm bench                 # 1M keys
+ *   pnpm --filter @distkv/lsm bench                 # 1M keys; compiles, then runs with node
  *   pnpm --filter @distkv/lsm bench -- --keys 50000 # smaller
  *   pnpm --filter @distkv/lsm bench -- --quick      # smoke run (20k keys, fewer ops)
  *
  * Options: --keys N, --reads N (read/seek ops, default min(keys, 200k)), --sync-ops N (ops of the
  * 64-writer sync workload; the 1-writer one does a fifth), --engines distkv,classic,
- * --only w1,w2 (workload names), --out FILE (default bench-results/lsm.json), --dir DIR.
+ * --only w1,w2 (workload names; reads still load their database with fillrandom, unreported),
+ * --out FILE (default bench-results/lsm.json), --dir DIR. LSM_BENCH_MEMLOG=1 prints where each
+ * engine's memory went during each workload.
+ *
+ * Each engine runs in a child process of its own (bench-child.ts), so that each peak RSS is that
+ * engine's alone, and the two alternate workload by workload (the first to go alternates too),
+ * and read workloads in five parts each, so that the load of a shared machine changes both sides
+ * of a ratio alike. After each write workload, and after reopening for the cold reads, an engine
+ * is given time to finish its background flushes and compactions (reported as settle times)
+ * before anything else is measured. Besides ops/s and latency, each result has the CPU time of
+ * the engine's process per operation.
  *
  * Keys are 16 bytes (big-endian index + fixed tail, so fillseq is in key order), values 100
  * bytes of pseudo-random data. Every op is awaited (one in flight) unless the workload says
  * otherwise; each op's latency goes into a log-bucket histogram (<= 3% relative error).
  */
 
+import { type ChildProcess, fork } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ClassicLevel } from "classic-level";
-import { type Db, open } from "../src/db.js";
-import { WriteBatch } from "../src/write-batch.js";
-import { Histogram } from "./histogram.js";
+import { fileURLToPath } from "node:url";
+import {
+  BLOCK_CACHE_BYTES,
+  type EngineName,
+  MAX_IMMUTABLE_MEMTABLES,
+  WRITE_BUFFER_BYTES,
+} from "./engines.js";
+import {
+  type ChildReply,
+  type ParentMessage,
+  type Result,
+  WORKLOADS,
+  type WorkloadName,
+} from "./protocol.js";
 
 // ---------- arguments ----------
 function arg(name: string): string | undefined {
@@ -36,312 +57,174 @@ const ENGINES = (arg("engines") ?? "distkv,classic").split(",");
 const ONLY = arg("only")?.split(",");
 const OUT = arg("out") ?? path.join(process.cwd(), "bench-results", "lsm.json");
 const BASE = arg("dir") ?? path.join(os.tmpdir(), `lsm-bench-${process.pid}`);
-const WRITE_BUFFER = 4 << 20;
-const CACHE = 8 << 20;
-const BATCH = 1000;
-const HOT_KEYS = 10_000;
 for (const [n, v] of Object.entries({ KEYS, READS, SYNC_OPS })) {
   if (!Number.isInteger(v) || v <= 0) throw new Error(`bad --${n.toLowerCase()}: ${v}`);
 }
-
-// ---------- data ----------
-/** mulberry32: seeded, so both engines see the same key order. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+for (const e of ENGINES) {
+  if (e !== "distkv" && e !== "classic") throw new Error(`unknown engine ${e}`);
 }
-function permutation(n: number, seed: number): Uint32Array {
-  const p = new Uint32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  const r = rng(seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    const t = p[i]!;
-    p[i] = p[j]!;
-    p[j] = t;
-  }
-  return p;
+for (const w of ONLY ?? []) {
+  if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`unknown workload ${w}`);
 }
-/** 16-byte key: 4-byte big-endian index, then a fixed tail; `missing` keys use another tail. */
-function makeKey(i: number, missing = false): Uint8Array {
-  const k = new Uint8Array(16);
-  k[0] = i >>> 24;
-  k[1] = (i >>> 16) & 0xff;
-  k[2] = (i >>> 8) & 0xff;
-  k[3] = i & 0xff;
-  for (let j = 4; j < 16; j++) k[j] = missing ? 0x7a - j : 0x61 + j;
-  return k;
-}
-const valuePool = new Uint8Array(1 << 20);
-{
-  const r = rng(42);
-  for (let i = 0; i < valuePool.length; i++) valuePool[i] = Math.floor(r() * 256);
-}
-function makeValue(i: number): Uint8Array {
-  const o = (i * 7919) % (valuePool.length - 100);
-  return valuePool.slice(o, o + 100);
-}
-
-// ---------- engines ----------
-interface Engine {
-  name: "distkv-lsm" | "classic-level";
-  put(k: Uint8Array, v: Uint8Array, sync?: boolean): Promise<void>;
-  get(k: Uint8Array): Promise<Uint8Array | undefined>;
-  batch(entries: [Uint8Array, Uint8Array][]): Promise<void>;
-  scan(k: Uint8Array, n: number): Promise<number>;
-  close(): Promise<void>;
-  compact(): Promise<void>;
-  writeAmplification(): number | undefined;
-}
-
-async function openDistkv(dir: string): Promise<Engine> {
-  const db: Db = await open(dir, { writeBufferBytes: WRITE_BUFFER, blockCacheBytes: CACHE });
-  return {
-    name: "distkv-lsm",
-    put: (k, v, sync) => db.put(k, v, sync ? { sync: true } : undefined),
-    get: (k) => db.get(k),
-    batch: (entries) => {
-      const b = new WriteBatch();
-      for (const [k, v] of entries) b.put(k, v);
-      return db.write(b);
-    },
-    scan: async (k, n) => (await db.iterator({ gte: k, limit: n }).all()).length,
-    close: () => db.close(),
-    compact: () => db.compactRange(),
-    writeAmplification: () => db.stats().writeAmplification,
-  };
-}
-
-async function openClassic(dir: string): Promise<Engine> {
-  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
-    keyEncoding: "view",
-    valueEncoding: "view",
-    writeBufferSize: WRITE_BUFFER,
-    cacheSize: CACHE,
-  });
-  await db.open();
-  return {
-    name: "classic-level",
-    put: (k, v, sync) => (sync ? db.put(k, v, { sync: true }) : db.put(k, v)),
-    get: (k) => db.get(k),
-    batch: (entries) =>
-      db.batch(entries.map(([key, value]) => ({ type: "put" as const, key, value }))),
-    scan: async (k, n) => (await db.iterator({ gte: k, limit: n }).all()).length,
-    close: () => db.close(),
-    compact: () => db.compactRange(new Uint8Array(0), new Uint8Array(17).fill(0xff)),
-    writeAmplification: () => undefined,
-  };
-}
-
-// ---------- measurement ----------
-interface Result {
-  engine: Engine["name"];
-  workload: string;
-  opsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-}
-const results: Result[] = [];
-let peakRss = 0;
-let distkvPeakRss = 0;
-let phaseEngine: string | undefined;
-function sampleRss(): void {
-  const rss = process.memoryUsage.rss();
-  if (rss > peakRss) peakRss = rss;
-  if (phaseEngine === "distkv-lsm" && rss > distkvPeakRss) distkvPeakRss = rss;
-}
-const rssTimer = setInterval(sampleRss, 50);
-
+const READ_WORKLOADS: readonly WorkloadName[] = [
+  "readrandom-cold",
+  "readrandom-hot",
+  "readmissing",
+  "seekrandom-10",
+];
 /**
- * Runs `ops` operations with `concurrency` loops; `op(i)` does op number i and returns how many
- * user operations it counted (a batch counts its keys).
+ * Read workloads run in this many parts, the engines taking turns part by part: they hold no
+ * background work (the engines settled before them), so finer alternation only makes a ratio
+ * less sensitive to the machine's load changing during the run.
  */
-async function measure(
-  engine: Engine,
-  workload: string,
-  ops: number,
-  concurrency: number,
-  op: (i: number) => Promise<number>,
-): Promise<Result> {
-  if (ONLY !== undefined && !ONLY.includes(workload)) {
-    return {
-      engine: engine.name,
-      workload,
-      opsPerSec: Number.NaN,
-      p50Ms: Number.NaN,
-      p99Ms: Number.NaN,
-    };
-  }
-  const h = new Histogram();
-  let next = 0;
-  let counted = 0;
-  const t0 = performance.now();
-  const loop = async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= ops) return;
-      const s = performance.now();
-      const c = await op(i);
-      counted += c;
-      h.record(performance.now() - s);
-      if ((i & 1023) === 0) sampleRss();
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  const secs = (performance.now() - t0) / 1000;
-  const r: Result = {
-    engine: engine.name,
-    workload,
-    opsPerSec: Math.round(counted / secs),
-    p50Ms: round3(h.percentile(50)),
-    p99Ms: round3(h.percentile(99)),
-  };
-  results.push(r);
-  console.log(
-    `  ${workload.padEnd(20)} ${String(r.opsPerSec).padStart(10)} ops/s  p50 ${r.p50Ms.toFixed(3)} ms  p99 ${r.p99Ms.toFixed(3)} ms  (${secs.toFixed(1)} s)`,
-  );
-  return r;
-}
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const READ_PARTS = 5;
+const reported = (w: WorkloadName) => ONLY === undefined || ONLY.includes(w);
+// Reads need the database fillrandom loads.
+const plan = WORKLOADS.filter(
+  (w) =>
+    reported(w) ||
+    (w === "fillrandom" && READ_WORKLOADS.some(reported)) ||
+    (w === "sync-put-1" && reported("sync-put-64")),
+);
+/** memtables (the active one and the frozen ones) + block cache + 150 MB: the issue's budget. */
+const RSS_BUDGET_MB =
+  Math.round(((1 + MAX_IMMUTABLE_MEMTABLES) * WRITE_BUFFER_BYTES + BLOCK_CACHE_BYTES) / 2 ** 20) +
+  150;
 
-// ---------- workloads ----------
-async function runEngine(
-  kind: "distkv" | "classic",
-  openFn: (dir: string) => Promise<Engine>,
-): Promise<number | undefined> {
-  const dir = path.join(BASE, kind);
-  const fresh = async (name: string) => {
-    const d = `${dir}-${name}`;
-    rmSync(d, { recursive: true, force: true });
-    return { db: await openFn(d), d };
-  };
-  const order = permutation(KEYS, 1);
-  const readOrder = permutation(KEYS, 2);
-  const label = kind === "distkv" ? "distkv-lsm" : "classic-level";
-  phaseEngine = label;
-  console.log(`${label}:`);
+// ---------- children ----------
+class Child {
+  private readonly proc: ChildProcess;
+  private waiting: { resolve(m: ChildReply): void; reject(e: Error): void } | undefined;
+  private readonly ready: Promise<ChildReply>;
 
-  // fillseq: keys in order into an empty database.
-  {
-    const { db, d } = await fresh("seq");
-    await measure(db, "fillseq", KEYS, 1, async (i) => {
-      await db.put(makeKey(i), makeValue(i));
-      return 1;
+  constructor(readonly kind: "distkv" | "classic") {
+    // Same runtime and loader as this process (node for the compiled bench, tsx if run so).
+    const here = fileURLToPath(import.meta.url);
+    const script = path.join(path.dirname(here), `bench-child${path.extname(here)}`);
+    this.proc = fork(
+      script,
+      [
+        "--engine",
+        kind,
+        "--keys",
+        String(KEYS),
+        "--reads",
+        String(READS),
+        "--sync-ops",
+        String(SYNC_OPS),
+        "--dir",
+        BASE,
+      ],
+      { stdio: ["ignore", "inherit", "inherit", "ipc"] },
+    );
+    this.ready = this.next();
+    this.proc.on("message", (m: ChildReply) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      if (m.type === "error") w?.reject(new Error(`${kind}: ${m.message}`));
+      else w?.resolve(m);
     });
-    await db.close();
-    rmSync(d, { recursive: true, force: true });
+    this.proc.on("exit", (code, signal) => {
+      this.waiting?.reject(new Error(`${kind} child exited (code ${code}, signal ${signal})`));
+      this.waiting = undefined;
+    });
   }
 
-  // fillrandom, then overwrite, then reads on that database.
-  const { db: first, d: mainDir } = await fresh("main");
-  let db = first;
-  await measure(db, "fillrandom", KEYS, 1, async (i) => {
-    const k = order[i]!;
-    await db.put(makeKey(k), makeValue(k));
-    return 1;
-  });
-  await measure(db, "overwrite", KEYS, 1, async (i) => {
-    const k = order[(i * 31) % KEYS]!;
-    await db.put(makeKey(k), makeValue(k + 1));
-    return 1;
-  });
-  const wa = db.writeAmplification();
-
-  // Reopen: the block cache starts empty (the OS page cache stays warm: no root drop here).
-  await db.close();
-  db = await openFn(mainDir);
-  await measure(db, "readrandom-cold", READS, 1, async (i) => {
-    const k = readOrder[i % KEYS]!;
-    const v = await db.get(makeKey(k));
-    if (v === undefined) throw new Error(`${label}: key ${k} missing`);
-    return 1;
-  });
-  // Hot: a working set of HOT_KEYS keys that fits in the cache, warmed once.
-  for (let i = 0; i < Math.min(HOT_KEYS, KEYS); i++) await db.get(makeKey(readOrder[i]!));
-  await measure(db, "readrandom-hot", READS, 1, async (i) => {
-    const k = readOrder[(i * 7) % Math.min(HOT_KEYS, KEYS)]!;
-    const v = await db.get(makeKey(k));
-    if (v === undefined) throw new Error(`${label}: key ${k} missing`);
-    return 1;
-  });
-  await measure(db, "readmissing", READS, 1, async (i) => {
-    const v = await db.get(makeKey(readOrder[i % KEYS]!, true));
-    if (v !== undefined) throw new Error(`${label}: phantom key`);
-    return 1;
-  });
-  await measure(db, "seekrandom-10", Math.max(1, Math.floor(READS / 4)), 1, async (i) => {
-    const n = await db.scan(makeKey(readOrder[i % KEYS]!), 10);
-    if (n === 0) throw new Error(`${label}: empty scan`);
-    return 1;
-  });
-  await db.close();
-  rmSync(mainDir, { recursive: true, force: true });
-
-  // Batched writes of 1000 random keys, into an empty database.
-  {
-    const { db: bdb, d } = await fresh("batch");
-    await measure(bdb, "batch-1000", Math.max(1, Math.floor(KEYS / BATCH)), 1, async (b) => {
-      const entries: [Uint8Array, Uint8Array][] = [];
-      for (let j = 0; j < BATCH; j++) {
-        const k = order[(b * BATCH + j) % KEYS]!;
-        entries.push([makeKey(k), makeValue(k)]);
-      }
-      await bdb.batch(entries);
-      return BATCH;
+  private next(): Promise<ChildReply> {
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
     });
-    await bdb.close();
-    rmSync(d, { recursive: true, force: true });
   }
 
-  // sync:true writes: one writer, then 64 concurrent writers.
-  {
-    const { db: sdb, d } = await fresh("sync");
-    const one = Math.max(1, Math.floor(SYNC_OPS / 5));
-    await measure(sdb, "sync-put-1", one, 1, async (i) => {
-      await sdb.put(makeKey(i), makeValue(i), true);
-      return 1;
-    });
-    await measure(sdb, "sync-put-64", SYNC_OPS, 64, async (i) => {
-      await sdb.put(makeKey(one + i), makeValue(i), true);
-      return 1;
-    });
-    await sdb.close();
-    rmSync(d, { recursive: true, force: true });
+  private async ask(m: ParentMessage): Promise<ChildReply> {
+    await this.ready;
+    const reply = this.next();
+    this.proc.send(m);
+    return reply;
   }
-  phaseEngine = undefined;
-  return wa;
+
+  async run(workload: WorkloadName, part: number, parts: number): Promise<Result> {
+    const r = await this.ask({ type: "run", workload, part, parts });
+    if (r.type !== "result") throw new Error(`${this.kind}: unexpected reply ${r.type}`);
+    return r.result;
+  }
+
+  async finish(): Promise<Extract<ChildReply, { type: "finished" }>> {
+    const r = await this.ask({ type: "finish" });
+    if (r.type !== "finished") throw new Error(`${this.kind}: unexpected reply ${r.type}`);
+    return r;
+  }
+
+  kill(): void {
+    if (this.proc.exitCode === null) this.proc.kill("SIGKILL");
+  }
 }
 
 // ---------- main ----------
 mkdirSync(BASE, { recursive: true });
 console.log(
-  `lsm-bench: ${KEYS} keys (16 B) x 100 B values, ${READS} reads, ${SYNC_OPS} sync ops; node ${process.version}, ${os.cpus().length} cores`,
+  `lsm-bench: ${KEYS} keys (16 B) x 100 B values, ${READS} reads, ${SYNC_OPS} sync ops; node ${process.version}, ${os.cpus().length} cores; one process per engine`,
 );
-let writeAmplification: number | undefined;
+const children = ENGINES.map((e) => new Child(e as "distkv" | "classic"));
+const results: Result[] = [];
+const finished = new Map<EngineName, Extract<ChildReply, { type: "finished" }>>();
 try {
-  if (ENGINES.includes("distkv")) writeAmplification = await runEngine("distkv", openDistkv);
-  global.gc?.();
-  if (ENGINES.includes("classic")) await runEngine("classic", openClassic);
+  for (const [i, w] of plan.entries()) {
+    const parts = READ_WORKLOADS.includes(w) ? READ_PARTS : 1;
+    const last = new Map<Child, Result>();
+    for (let part = 0; part < parts; part++) {
+      const turn = (i + part) % 2 === 0 ? children : [...children].reverse();
+      for (const c of turn) last.set(c, await c.run(w, part, parts));
+    }
+    for (const c of children) {
+      const r = last.get(c)!;
+      if (reported(w)) results.push(r);
+      console.log(
+        `  ${w.padEnd(16)} ${r.engine.padEnd(14)} ${String(r.opsPerSec).padStart(9)} ops/s  p50 ${r.p50Ms.toFixed(3)} ms  p99 ${r.p99Ms.toFixed(3)} ms  CPU ${r.cpuUsPerOp.toFixed(2)} us/op  (${r.seconds.toFixed(1)} s, peak RSS so far ${r.peakRssMb} MB)`,
+      );
+    }
+  }
+  for (const c of children) {
+    const f = await c.finish();
+    finished.set(c.kind === "distkv" ? "distkv-lsm" : "classic-level", f);
+  }
 } finally {
-  clearInterval(rssTimer);
+  for (const c of children) c.kill();
   rmSync(BASE, { recursive: true, force: true });
 }
 
 // ---------- report ----------
-const workloads = [...new Set(results.map((r) => r.workload))];
-const find = (e: string, w: string) => results.find((r) => r.engine === e && r.workload === w);
-const rows: string[][] = [
-  ["workload", "distkv ops/s", "p50 ms", "p99 ms", "classic ops/s", "p50 ms", "p99 ms", "ratio"],
-];
-for (const w of workloads) {
+const find = (e: EngineName, w: WorkloadName) =>
+  results.find((r) => r.engine === e && r.workload === w);
+const ratio = (w: WorkloadName): number | undefined => {
   const a = find("distkv-lsm", w);
   const b = find("classic-level", w);
+  return a && b ? a.opsPerSec / b.opsPerSec : undefined;
+};
+const cpuRatio = (w: WorkloadName): number | undefined => {
+  const a = find("distkv-lsm", w);
+  const b = find("classic-level", w);
+  return a && b ? b.cpuUsPerOp / a.cpuUsPerOp : undefined;
+};
+const rows: string[][] = [
+  [
+    "workload",
+    "distkv ops/s",
+    "p50 ms",
+    "p99 ms",
+    "classic ops/s",
+    "p50 ms",
+    "p99 ms",
+    "ratio",
+    "CPU us/op distkv",
+    "classic",
+    "CPU ratio",
+  ],
+];
+for (const w of WORKLOADS.filter(reported)) {
+  const a = find("distkv-lsm", w);
+  const b = find("classic-level", w);
+  const q = ratio(w);
   rows.push([
     w,
     a ? String(a.opsPerSec) : "-",
@@ -350,7 +233,10 @@ for (const w of workloads) {
     b ? String(b.opsPerSec) : "-",
     b ? b.p50Ms.toFixed(3) : "-",
     b ? b.p99Ms.toFixed(3) : "-",
-    a && b ? `${(a.opsPerSec / b.opsPerSec).toFixed(2)}x` : "-",
+    q === undefined ? "-" : `${q.toFixed(2)}x`,
+    a ? a.cpuUsPerOp.toFixed(2) : "-",
+    b ? b.cpuUsPerOp.toFixed(2) : "-",
+    cpuRatio(w) === undefined ? "-" : `${cpuRatio(w)!.toFixed(2)}x`,
   ]);
 }
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -364,13 +250,83 @@ for (const [i, r] of rows.entries()) {
       `|${widths.map((w, j) => (j === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`,
     );
 }
-const peakRssMb = Math.round((ENGINES.includes("distkv") ? distkvPeakRss : peakRss) / (1 << 20));
-console.log(
-  `\nwrite amplification (distkv, after fillrandom+overwrite): ${writeAmplification?.toFixed(2) ?? "-"}; peak RSS during distkv phases: ${peakRssMb} MB (whole run ${Math.round(peakRss / (1 << 20))} MB)`,
-);
+
+const distkv = finished.get("distkv-lsm");
+const classic = finished.get("classic-level");
+console.log();
+for (const [name, f] of finished) {
+  const settle = Object.entries(f.settleMs)
+    .map(([w, ms]) => `${w} ${(ms / 1000).toFixed(1)} s`)
+    .join(", ");
+  console.log(
+    `${name}: peak RSS ${f.peakRssMb} MB (runtime alone ${f.baselineRssMb} MB); background work after: ${settle || "-"}`,
+  );
+}
+if (distkv !== undefined) {
+  console.log(
+    `distkv-lsm RSS budget: memtables ${(((1 + MAX_IMMUTABLE_MEMTABLES) * WRITE_BUFFER_BYTES) / 2 ** 20).toFixed(0)} MiB + cache ${(BLOCK_CACHE_BYTES / 2 ** 20).toFixed(0)} MiB + 150 MB = ${RSS_BUDGET_MB} MB; peak ${distkv.peakRssMb} MB; write amplification ${distkv.writeAmplification?.toFixed(2) ?? "-"}`,
+  );
+}
+
+// The issue's goals, checked against this run.
+const goals: [string, boolean | undefined][] = [];
+const atLeast = (w: WorkloadName, x: number) => {
+  const q = ratio(w);
+  goals.push([
+    `${w} >= ${x}x classic-level (${q?.toFixed(2) ?? "-"}x)`,
+    q === undefined ? undefined : q >= x,
+  ]);
+};
+atLeast("fillrandom", 2);
+atLeast("readrandom-cold", 2);
+atLeast("readrandom-hot", 2);
+atLeast("batch-1000", 0.7);
+atLeast("sync-put-64", 1);
+const fillP99 = find("distkv-lsm", "fillrandom")?.p99Ms;
+goals.push([
+  `put p99 during fillrandom < 5 ms (${fillP99?.toFixed(3) ?? "-"} ms)`,
+  fillP99 === undefined ? undefined : fillP99 < 5,
+]);
+goals.push([
+  `peak RSS <= ${RSS_BUDGET_MB} MB (${distkv?.peakRssMb ?? "-"} MB)`,
+  distkv === undefined ? undefined : distkv.peakRssMb <= RSS_BUDGET_MB,
+]);
+console.log("\ngoals:");
+for (const [g, ok] of goals)
+  console.log(`  ${ok === undefined ? "n/a " : ok ? "met " : "MISS"}  ${g}`);
+
 mkdirSync(path.dirname(OUT), { recursive: true });
+const engineInfo = (f: Extract<ChildReply, { type: "finished" }> | undefined) =>
+  f === undefined
+    ? null
+    : { peakRssMb: f.peakRssMb, baselineRssMb: f.baselineRssMb, settleMs: f.settleMs };
 writeFileSync(
   OUT,
-  `${JSON.stringify({ results, writeAmplification: writeAmplification ?? null, peakRssMb }, null, 2)}\n`,
+  `${JSON.stringify(
+    {
+      results: results.map(({ engine, workload, opsPerSec, p50Ms, p99Ms, cpuUsPerOp }) => ({
+        engine,
+        workload,
+        opsPerSec,
+        p50Ms,
+        p99Ms,
+        cpuUsPerOp,
+      })),
+      writeAmplification: distkv?.writeAmplification ?? null,
+      peakRssMb: distkv?.peakRssMb ?? null,
+      rssBudgetMb: RSS_BUDGET_MB,
+      engines: { "distkv-lsm": engineInfo(distkv), "classic-level": engineInfo(classic) },
+      run: {
+        keys: KEYS,
+        reads: READS,
+        syncOps: SYNC_OPS,
+        node: process.version,
+        cores: os.cpus().length,
+        date: new Date().toISOString(),
+      },
+    },
+    null,
+    2,
+  )}\n`,
 );
 console.log(`wrote ${OUT}`);

@@ -81,6 +81,19 @@ function tighterUpper(a: Bound | undefined, b: Bound | undefined): Bound | undef
   return a.inclusive ? b : a;
 }
 
+/**
+ * @internal The database's side of an open iterator. It must not reference the DbIterator, so
+ * that an iterator dropped without close() can be collected.
+ */
+export interface IteratorLink {
+  /** Set when the database closed under the iterator (it then fails on use). */
+  dbClosed: boolean;
+  /** Called once when the iterator is closed while the database is open. */
+  onClose(): void;
+  /** Throws if the database is closed or closing. */
+  checkDbOpen(): void;
+}
+
 export class DbIterator implements AsyncIterable<Entry>, Iterable<Entry> {
   private readonly lower: Bound | undefined;
   private readonly upper: Bound | undefined;
@@ -91,14 +104,17 @@ export class DbIterator implements AsyncIterable<Entry>, Iterable<Entry> {
   private atPending = false;
   private done = false;
   private closed = false;
-  private dbClosed = false;
 
   /** @internal created by Db.iterator() */
   constructor(
     private readonly inner: SequenceIterator,
     options: IteratorOptions,
-    private readonly onClose: (self: DbIterator) => void,
-    private readonly checkDbOpen: () => void,
+    private readonly link: IteratorLink,
+    /**
+     * @internal Held only here: the database's finalizer watches it to release what an
+     * iterator dropped without close() pinned.
+     */
+    readonly finalizationToken: object,
   ) {
     const gt = checkBound("gt", options.gt);
     const gte = checkBound("gte", options.gte);
@@ -129,9 +145,9 @@ export class DbIterator implements AsyncIterable<Entry>, Iterable<Entry> {
   }
 
   private check(): void {
-    if (this.dbClosed) throw new ClosedError("iterator used after its database was closed");
+    if (this.link.dbClosed) throw new ClosedError("iterator used after its database was closed");
     if (this.closed) throw new ClosedError("iterator used after close()");
-    this.checkDbOpen();
+    this.link.checkDbOpen();
   }
 
   /** Places the inner iterator on the first entry to return, honouring `target` if given. */
@@ -261,19 +277,12 @@ export class DbIterator implements AsyncIterable<Entry>, Iterable<Entry> {
     if (!this.closed) {
       this.closed = true;
       this.done = true;
-      if (!this.dbClosed) {
+      // After the database closed, it has closed the inner iterator itself.
+      if (!this.link.dbClosed) {
         this.inner.close();
-        this.onClose(this);
+        this.link.onClose();
       }
     }
     return Promise.resolve();
-  }
-
-  /** @internal the database closed under the iterator. */
-  markDbClosed(): void {
-    if (this.dbClosed) return;
-    this.dbClosed = true;
-    this.done = true;
-    if (!this.closed) this.inner.close();
   }
 }

@@ -35,7 +35,7 @@ import {
 } from "./compaction/job-context.js";
 import { loopClock } from "./compaction/slicer.js";
 import { copyBytes } from "./copy-bytes.js";
-import { DbIterator, type IteratorOptions } from "./db-iterator.js";
+import { DbIterator, type IteratorLink, type IteratorOptions } from "./db-iterator.js";
 import {
   ClosedError,
   CorruptionError,
@@ -55,7 +55,14 @@ import {
 import { bloomHash } from "./filter/bloom.js";
 import { NodeFileSystem } from "./fs/node-fs.js";
 import type { FileLock, FileSystem } from "./fs/types.js";
-import { compareInternalKeys, makeInternalKey, TYPE_FOR_SEEK, ValueType } from "./internal-key.js";
+import {
+  compareInternalKeys,
+  encodeTrailer,
+  makeInternalKey,
+  TRAILER_BYTES,
+  TYPE_FOR_SEEK,
+  ValueType,
+} from "./internal-key.js";
 import { MergingIterator } from "./iterator/merging-iterator.js";
 import { SequenceIterator } from "./iterator/sequence-iterator.js";
 import type { InternalIterator } from "./iterator/types.js";
@@ -63,7 +70,7 @@ import type { FileMeta } from "./manifest/file-meta.js";
 import type { Version } from "./manifest/version.js";
 import { VersionEdit } from "./manifest/version-edit.js";
 import { VersionSet } from "./manifest/version-set.js";
-import { type LookupResult, LookupState, Memtable } from "./memtable/memtable.js";
+import { type LookupResult, LookupState, Memtable, MemtablePool } from "./memtable/memtable.js";
 import {
   type DbOptions,
   type ResolvedDbOptions,
@@ -88,6 +95,20 @@ import {
 export interface ReadOptions {
   /** Read as of this snapshot instead of the latest state. */
   snapshot?: Snapshot;
+}
+
+/** The version and memtables an open iterator keeps from being deleted or reused. */
+interface IteratorPins {
+  version: Version;
+  mems: Memtable[];
+  /** Where the iterator's record is in Db.iteratorSlots. */
+  slot: number;
+}
+
+/** What the database keeps of an open iterator (never the DbIterator itself). */
+interface IteratorRecord extends IteratorLink {
+  inner: SequenceIterator;
+  pins: IteratorPins;
 }
 
 /** A queued write (or, with rep === null, a request to switch to a fresh memtable). */
@@ -178,14 +199,21 @@ export class Db {
   private accepting = true;
   private closePromise: Promise<void> | undefined;
   private mem: Memtable;
+  /** Arena memory passed from retired memtables to new ones. */
+  private readonly memPool: MemtablePool;
   /** Frozen memtables, oldest first. */
   private imms: Memtable[] = [];
   private log: ActiveLog;
   private readonly snapshots = new SnapshotList();
-  // Weak, so that an iterator dropped without close() can be collected; the finalizer then
-  // releases the version it pinned.
-  private readonly iterators = new Set<WeakRef<DbIterator>>();
-  private readonly iteratorRefs = new WeakMap<DbIterator, WeakRef<DbIterator>>();
+  // The database's side of each open iterator, by what it pins. A record never references its
+  // DbIterator, so an iterator dropped without close() can be collected; the finalizer then
+  // releases what it pinned. (A WeakRef per iterator would keep every iterator of a long chain
+  // of microtasks alive until the chain ends: WeakRef targets are held for the rest of the job.)
+  // Records sit in numbered slots (reused) rather than in a Map: a Map entry added and removed
+  // per iterator kept reallocating the Map's table.
+  private readonly iteratorSlots: (IteratorRecord | undefined)[] = [];
+  private readonly freeIteratorSlots: number[] = [];
+  private openIterators = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly pendingOutputs = new Set<number>();
   private bgError: unknown;
@@ -219,6 +247,8 @@ export class Db {
   private deleteAgain = false;
 
   private readonly lookup: LookupResult = { state: LookupState.NotFound, value: undefined };
+  /** Scratch lookup keys by user-key length (keys up to 255 bytes). */
+  private readonly lookupKeys: (Uint8Array | undefined)[] = new Array(256).fill(undefined);
   private readonly jobStats = emptyJobStats();
   private userBytes = 0;
   private walBytesClosed = 0;
@@ -228,11 +258,12 @@ export class Db {
   private stops = 0;
   private stopMs = 0;
   private readonly ctx: JobContext;
-  private readonly finalizer = new FinalizationRegistry<{
-    version: Version;
-    ref: WeakRef<DbIterator>;
-  }>((held) => {
-    if (this.iterators.delete(held.ref)) this.releaseVersion(held.version);
+  private readonly finalizer = new FinalizationRegistry<IteratorPins>((pins) => {
+    const rec = this.iteratorSlots[pins.slot];
+    if (rec === undefined || rec.pins !== pins) return;
+    // Nobody can use the iterator any more: release its tables, blocks and memtables.
+    rec.inner.close();
+    this.iteratorReleased(rec);
   });
 
   private constructor(
@@ -250,7 +281,8 @@ export class Db {
     this.worker = options.compactionWorker
       ? new BackgroundWorker({ dir, verifyChecksums: options.verifyChecksums })
       : undefined;
-    this.mem = new Memtable();
+    this.memPool = MemtablePool.forWriteBuffer(options.writeBufferBytes);
+    this.mem = new Memtable(this.memPool);
     this.mem.logNumber = log.number;
     this.ctx = {
       fs,
@@ -265,7 +297,7 @@ export class Db {
       table: tableSettingsOf(options),
       newFileNumber: () => versions.newFileNumber(),
       canAllocate: () => true,
-      iterator: (f) => tables.iterator(f, false),
+      iterator: (f) => tables.iterator(f, false, true),
     };
   }
 
@@ -588,7 +620,7 @@ export class Db {
       (e) => this.setBgError(e),
     );
     this.imms.push(this.mem);
-    this.mem = new Memtable();
+    this.mem = new Memtable(this.memPool);
     this.mem.logNumber = number;
     this.maybeScheduleWork();
   }
@@ -652,18 +684,30 @@ export class Db {
     }
     if (!decided) {
       const v = this.versions.current;
-      decided = v.get(
-        this.tables,
-        key,
-        makeInternalKey(key, seq, TYPE_FOR_SEEK),
-        bloomHash(key),
-        out,
-      );
+      decided = v.get(this.tables, key, this.lookupKey(key, seq), bloomHash(key), out);
     }
     if (!decided || out.state !== LookupState.Found) return undefined;
     const value = out.value!;
     out.value = undefined;
     return copyBytes(value);
+  }
+
+  /**
+   * The internal key (key, seq, TYPE_FOR_SEEK) that table lookups seek to, in a scratch array
+   * per key length: a lookup key is dropped when its lookup returns, so one allocation per
+   * length serves every get.
+   */
+  private lookupKey(key: Uint8Array, seq: number): Uint8Array {
+    const n = key.length;
+    if (n >= this.lookupKeys.length) return makeInternalKey(key, seq, TYPE_FOR_SEEK);
+    let k = this.lookupKeys[n];
+    if (k === undefined) {
+      k = new Uint8Array(n + TRAILER_BYTES);
+      this.lookupKeys[n] = k;
+    }
+    for (let i = 0; i < n; i++) k[i] = key[i]!;
+    encodeTrailer(k, n, seq, TYPE_FOR_SEEK);
+    return k;
   }
 
   /**
@@ -691,34 +735,57 @@ export class Db {
       seq = snap.sequence;
     }
     const version = this.versions.current;
-    const children: InternalIterator[] = [this.mem.iterator()];
-    for (let i = this.imms.length - 1; i >= 0; i--) children.push(this.imms[i]!.iterator());
+    // Newest first; each is referenced until the iterator is closed or collected.
+    const mems = [this.mem, ...this.imms.slice().reverse()];
+    const children: InternalIterator[] = mems.map((m) => m.iterator());
     const fillCache = options.fillCache ?? true;
-    const it = new DbIterator(
-      new SequenceIterator(
-        new MergingIterator(compareInternalKeys, [
-          ...children,
-          ...version.iterators(this.tables, fillCache),
-        ]),
-        seq,
-      ),
-      options,
-      (self) => this.iteratorClosed(self, version),
-      () => this.checkOpen(),
+    const inner = new SequenceIterator(
+      new MergingIterator(compareInternalKeys, [
+        ...children,
+        ...version.iterators(this.tables, fillCache),
+      ]),
+      seq,
     );
+    const rec: IteratorRecord = {
+      inner,
+      pins: { version, mems, slot: -1 },
+      dbClosed: false,
+      onClose: () => this.iteratorReleased(rec),
+      checkDbOpen: () => this.checkOpen(),
+    };
+    // The finalizer watches a token only the iterator holds, and holds only the small pins
+    // record: V8's young-generation collections keep a registration's target and held value
+    // alive, so registering the iterator (or anything referencing it or its inner iterators)
+    // made every iterator outlive its first collection and be promoted: several kilobytes of
+    // old-generation garbage per short range scan, which grew the heap by tens of megabytes.
+    const token = {};
+    let it: DbIterator;
+    try {
+      it = new DbIterator(inner, options, rec, token);
+    } catch (e) {
+      inner.close();
+      throw e;
+    }
     this.versions.ref(version);
-    const ref = new WeakRef(it);
-    this.iterators.add(ref);
-    this.iteratorRefs.set(it, ref);
-    this.finalizer.register(it, { version, ref }, ref);
+    for (const m of mems) m.ref();
+    const slot = this.freeIteratorSlots.pop() ?? this.iteratorSlots.length;
+    rec.pins.slot = slot;
+    this.iteratorSlots[slot] = rec;
+    this.openIterators++;
+    this.finalizer.register(token, rec.pins, rec.pins);
     return it;
   }
 
-  private iteratorClosed(it: DbIterator, version: Version): void {
-    const ref = this.iteratorRefs.get(it);
-    if (ref === undefined || !this.iterators.delete(ref)) return;
-    this.finalizer.unregister(ref);
-    this.releaseVersion(version);
+  /** An iterator was closed (or collected): release the version and memtables it pinned. */
+  private iteratorReleased(rec: IteratorRecord): void {
+    const slot = rec.pins.slot;
+    if (this.iteratorSlots[slot] !== rec) return;
+    this.iteratorSlots[slot] = undefined;
+    this.freeIteratorSlots.push(slot);
+    this.openIterators--;
+    this.finalizer.unregister(rec.pins);
+    this.releaseVersion(rec.pins.version);
+    for (const m of rec.pins.mems) m.unref();
   }
 
   private releaseVersion(version: Version): void {
@@ -808,6 +875,8 @@ export class Db {
         const next = this.imms[1]?.logNumber ?? this.mem.logNumber;
         await flushMemtable(this.ctx, mem, next, this.reservePushDown);
         this.imms.shift();
+        // Iterators still reading it hold their own references.
+        mem.unref();
         this.signalProgress();
         this.scheduleDeleteObsolete();
         this.maybeScheduleWork();
@@ -1027,8 +1096,15 @@ export class Db {
     } else {
       await this.log.abandon();
     }
-    for (const ref of this.iterators) ref.deref()?.markDbClosed();
-    this.iterators.clear();
+    for (const rec of this.iteratorSlots) {
+      if (rec === undefined) continue;
+      rec.dbClosed = true;
+      this.finalizer.unregister(rec.pins);
+      rec.inner.close();
+    }
+    this.iteratorSlots.length = 0;
+    this.freeIteratorSlots.length = 0;
+    this.openIterators = 0;
     this.snapshots.releaseAll();
     for (const m of this.manualQueue.splice(0)) m.reject(new ClosedError("database closed"));
     await this.versions.close().catch((e: unknown) => {
@@ -1111,7 +1187,7 @@ export class Db {
       walSyncs: this.walSyncsClosed + this.log.syncs,
       sequence: this.versions.lastSequence,
       liveSnapshots: this.snapshots.size,
-      openIterators: this.iterators.size,
+      openIterators: this.openIterators,
       backgroundError:
         this.bgError === undefined
           ? undefined
@@ -1233,7 +1309,7 @@ async function recover(
     table: tableSettingsOf(opts),
     newFileNumber: () => versions.newFileNumber(),
     canAllocate: () => true,
-    iterator: (f) => tables.iterator(f, false),
+    iterator: (f) => tables.iterator(f, false, true),
   };
   const edit = new VersionEdit();
   const written: FileMeta[] = [];

@@ -103,6 +103,24 @@ export function compareInternalKeys(a: Uint8Array, b: Uint8Array): number {
   return 0;
 }
 
+/** compareInternalKeys(a.subarray(aStart, aEnd), b), without the view. */
+export function compareInternalKeyRange(
+  a: Uint8Array,
+  aStart: number,
+  aEnd: number,
+  b: Uint8Array,
+): number {
+  const la = aEnd - TRAILER_BYTES;
+  const lb = b.length - TRAILER_BYTES;
+  const r = compareBytesRange(a, aStart, la, b, 0, lb);
+  if (r !== 0) return r;
+  for (let i = TRAILER_BYTES - 1; i >= 0; i--) {
+    const d = b[lb + i]! - a[la + i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
 /** Compares the user-key part of an internal key with a user key. */
 export function compareUserKeyOf(ikey: Uint8Array, userKey: Uint8Array): number {
   return compareBytesRange(ikey, 0, ikey.length - TRAILER_BYTES, userKey, 0, userKey.length);

@@ -46,7 +46,7 @@ async function compact(req: CompactRequest): Promise<void> {
     },
     canAllocate: () => next < req.numbers.length,
     isClosing: () => false,
-    iterator: (f: FileMeta) => tables.iterator(f, false),
+    iterator: (f: FileMeta) => tables.iterator(f, false, true),
   };
   try {
     const result = await mergeCompaction(ctx, req.spec);

@@ -73,7 +73,10 @@ export interface OutputContext {
 
 /** Enough to merge tables into new tables. */
 export interface MergeContext extends OutputContext {
-  /** A sequential iterator over a table (compactions do not fill the block cache). */
+  /**
+   * A one-pass forward iterator over a table whose values are valid only until it moves (a
+   * scan iterator: compactions do not fill the block cache and reuse their read buffers).
+   */
   iterator(file: FileMeta): InternalIterator;
 }
 

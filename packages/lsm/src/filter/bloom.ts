@@ -72,22 +72,42 @@ export class BloomFilterBuilder {
   }
 }
 
-/** Tests a key hash against an encoded filter. False means surely absent. */
-export function bloomMayContainHash(filter: Uint8Array, h: number): boolean {
+/**
+ * The bit count and probe count of an encoded filter. probes is 0 when the filter cannot
+ * exclude anything (too short, or a probe count reserved for other encodings).
+ */
+export function bloomShape(filter: Uint8Array): { bits: number; probes: number } {
   const len = filter.length;
-  if (len < 2) return true;
-  const bytes = len - 1;
-  const bits = bytes * 8;
-  const k = filter[bytes]!;
+  if (len < 2) return { bits: 0, probes: 0 };
+  const k = filter[len - 1]!;
   // Probe counts above 30 are reserved for other encodings: do not filter.
-  if (k > 30 || k === 0) return true;
-  const delta = ((h >>> 17) | (h << 15)) >>> 0;
-  for (let j = 0; j < k; j++) {
-    const pos = h % bits;
+  if (k > 30 || k === 0) return { bits: 0, probes: 0 };
+  // Filters of 2^29 bytes or more would overflow the 32-bit arithmetic below: do not filter.
+  if (len - 1 >= 1 << 29) return { bits: 0, probes: 0 };
+  return { bits: (len - 1) * 8, probes: k };
+}
+
+/**
+ * Tests hash h against a filter whose shape (bloomShape) is known and has probes > 0.
+ * All arithmetic is on unsigned 32-bit integers, so the modulo compiles to an integer division
+ * (on plain numbers it is a floating-point remainder, many times slower).
+ */
+export function bloomProbe(filter: Uint8Array, bits: number, probes: number, h: number): boolean {
+  const nbits = bits >>> 0;
+  let x = h >>> 0;
+  const delta = ((x >>> 17) | (x << 15)) >>> 0;
+  for (let j = 0; j < probes; j++) {
+    const pos = (x % nbits) >>> 0;
     if ((filter[pos >>> 3]! & (1 << (pos & 7))) === 0) return false;
-    h = (h + delta) >>> 0;
+    x = (x + delta) >>> 0;
   }
   return true;
+}
+
+/** Tests a key hash against an encoded filter. False means surely absent. */
+export function bloomMayContainHash(filter: Uint8Array, h: number): boolean {
+  const { bits, probes } = bloomShape(filter);
+  return probes === 0 || bloomProbe(filter, bits, probes, h);
 }
 
 export function bloomMayContain(filter: Uint8Array, key: Uint8Array): boolean {

@@ -164,7 +164,9 @@ export class SequenceIterator {
             this.savedValue = null;
           } else {
             this.savedKey = ikey;
-            this.savedValue = it.value();
+            // A copy: the scan moves on, and a table iterator's value is only valid while it
+            // stays on its block (the cache may then reuse the block's buffer).
+            this.savedValue = Uint8Array.prototype.slice.call(it.value());
           }
         }
         it.prev();

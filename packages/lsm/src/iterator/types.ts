@@ -2,8 +2,11 @@
  * The iterator shape shared by blocks, tables, memtables and the merging iterators. All methods
  * are synchronous: blocks come from the cache or a readSync, so a seek never yields the loop.
  *
- * key() and value() return arrays the iterator never mutates afterwards (they may be views into an
- * immutable block), so a caller may keep them without copying; callers must not mutate them.
+ * key() returns an array the iterator never mutates afterwards, so a caller may keep it without
+ * copying. value() may be a view into a table block or a memtable arena: it stays valid while the
+ * iterator stays on its entry's block, and a table iterator that fills the block cache releases
+ * the block when it moves on (the cache may then reuse the memory), so a caller that keeps a
+ * value past a move copies it. Callers must not mutate either.
  * key()/value() on an invalid iterator are undefined behaviour (they may throw).
  */
 export interface InternalIterator {

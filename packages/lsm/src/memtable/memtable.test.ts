@@ -7,7 +7,7 @@ import {
   TYPE_FOR_SEEK,
   ValueType,
 } from "../internal-key.js";
-import { type LookupResult, LookupState, Memtable } from "./memtable.js";
+import { type LookupResult, LookupState, Memtable, MemtablePool } from "./memtable.js";
 
 // Keys that stress the 16-byte word prefix: shared prefixes, zero bytes (which pad short keys),
 // lengths around 16, and longer keys differing only after byte 16.
@@ -134,5 +134,45 @@ describe("memtable", () => {
     const out: LookupResult = { state: LookupState.NotFound, value: undefined };
     expect(mem.get(Uint8Array.of(1), 1, out)).toBe(true);
     expect(out.value!.length).toBe(big.length);
+  });
+
+  it("passes its arena to the next memtable only when the last reference is dropped", () => {
+    const pool = new MemtablePool(8);
+    const value = new Uint8Array(1000);
+    const fill = (m: Memtable, tag: number, n: number) => {
+      for (let i = 0; i < n; i++) {
+        m.add(i + 1, ValueType.Value, Uint8Array.of(i >> 8, i & 0xff), value.fill(tag));
+      }
+    };
+    const a = new Memtable(pool);
+    fill(a, 1, 3000); // ~3 MB: several arena chunks
+    a.ref(); // an iterator's reference
+    const it = a.iterator();
+    a.unref(); // the database's: the iterator keeps the arena alive
+    expect(pool.idleChunks).toBe(0);
+    const b = new Memtable(pool);
+    fill(b, 2, 3000); // fresh chunks: a's are still in use
+    it.seekToFirst();
+    let n = 0;
+    for (; it.valid(); it.next()) {
+      expect(it.value()[0]).toBe(1);
+      n++;
+    }
+    expect(n).toBe(3000);
+    a.unref(); // the iterator closed
+    expect(pool.idleChunks).toBeGreaterThanOrEqual(3);
+    // A memtable built on the recycled arena reads back exactly what it was given.
+    const c = new Memtable(pool);
+    fill(c, 3, 3000);
+    const out: LookupResult = { state: LookupState.NotFound, value: undefined };
+    for (let i = 0; i < 3000; i += 7) {
+      expect(c.get(Uint8Array.of(i >> 8, i & 0xff), 3000, out)).toBe(true);
+      expect(out.value!.every((x) => x === 3)).toBe(true);
+    }
+    expect(c.count()).toBe(3000);
+    // Using a memtable after its last reference is an error, not a read of reused memory.
+    expect(() => a.get(Uint8Array.of(0, 1), 10, out)).toThrow(/last reference/);
+    expect(() => a.iterator()).toThrow(/last reference/);
+    expect(() => a.unref()).toThrow(/last reference/);
   });
 });

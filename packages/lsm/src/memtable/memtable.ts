@@ -22,6 +22,8 @@ const MAX_HEIGHT = 12;
 /** 1 in BRANCHING nodes is promoted a level (leveldb uses 4). */
 const BRANCHING = 4;
 const CHUNK_BYTES = 1 << 20;
+/** Initial capacity of the node array (it doubles as needed). */
+const INITIAL_REC_INTS = 1 << 14;
 /** Node index meaning "none". Node 0 is the head. */
 const NIL = -1;
 const HEAD = 0;
@@ -67,14 +69,61 @@ function keyWord(key: Uint8Array, start: number, end: number, w: number): number
   return ((b0 << 24) | (b1 << 16) | (b2 << 8) | b3) >>> 0;
 }
 
+/**
+ * Arena chunks and node arrays of retired memtables, kept for the next ones (one pool per
+ * database). A memtable's memory is about writeBufferBytes and one is retired per
+ * writeBufferBytes written: allocating and freeing megabyte buffers at that rate left glibc's
+ * malloc holding tens of megabytes it could not return (a freed mmap-sized chunk raises its mmap
+ * threshold, and later chunks then come from, and fragment, the heap). Idle chunks are capped at
+ * about one memtable's worth.
+ */
+export class MemtablePool {
+  private readonly chunks: Uint8Array[] = [];
+  private rec: Int32Array | undefined;
+
+  constructor(
+    /** Idle arena chunks kept at most. */
+    readonly maxIdleChunks: number,
+  ) {}
+
+  /** Sized for memtables of `writeBufferBytes`. */
+  static forWriteBuffer(writeBufferBytes: number): MemtablePool {
+    return new MemtablePool(Math.ceil(writeBufferBytes / CHUNK_BYTES) + 1);
+  }
+
+  takeChunk(): Uint8Array {
+    return this.chunks.pop() ?? new Uint8Array(CHUNK_BYTES);
+  }
+
+  giveChunk(c: Uint8Array): void {
+    if (c.length === CHUNK_BYTES && this.chunks.length < this.maxIdleChunks) this.chunks.push(c);
+  }
+
+  /** A node array kept from a retired memtable (the largest one seen), or undefined. */
+  takeRec(): Int32Array | undefined {
+    const r = this.rec;
+    this.rec = undefined;
+    return r;
+  }
+
+  giveRec(r: Int32Array): void {
+    if (this.rec === undefined || this.rec.length < r.length) this.rec = r;
+  }
+
+  /** Idle chunks held (tests). */
+  get idleChunks(): number {
+    return this.chunks.length;
+  }
+}
+
 export class Memtable {
   private chunks: Uint8Array[] = [];
   private chunk: Uint8Array = new Uint8Array(0);
   private chunkUsed = 0;
   private chunkIndex = -1;
 
-  private rec = new Int32Array(1 << 14);
-  private recU = new Uint32Array(this.rec.buffer);
+  private rec: Int32Array;
+  private recU: Uint32Array;
   private recUsed = 0;
   private entries = 0;
 
@@ -93,11 +142,53 @@ export class Memtable {
   /** WAL file whose records fill this memtable (set by the engine). */
   logNumber = 0;
 
-  constructor() {
+  /** References: the database's, plus one per open iterator (see ref/unref). */
+  private refs = 1;
+
+  /**
+   * @param pool Where the arena comes from and goes back to once every reference is dropped;
+   * without one, the garbage collector frees it.
+   */
+  constructor(private readonly pool?: MemtablePool) {
+    this.rec = pool?.takeRec() ?? new Int32Array(INITIAL_REC_INTS);
+    this.recU = new Uint32Array(this.rec.buffer);
     // The head: an empty key with a full tower.
     this.rec[HEAD + F_HEIGHT] = MAX_HEIGHT;
     this.rec.fill(NIL, HEAD + F_NEXT, HEAD + F_NEXT + MAX_HEIGHT);
     this.recUsed = F_NEXT + MAX_HEIGHT;
+  }
+
+  /**
+   * Takes a reference: the memory stays valid until every reference is dropped. The creator
+   * holds the first one; an iterator over the memtable takes one for as long as it is open,
+   * since its keys and values are views into the arena.
+   */
+  ref(): void {
+    this.checkLive();
+    this.refs++;
+  }
+
+  /**
+   * Drops a reference. At zero the arena goes back to the pool for another memtable to
+   * overwrite, so nothing may read this memtable (or views it handed out) afterwards; it then
+   * throws on use.
+   */
+  unref(): void {
+    this.checkLive();
+    if (--this.refs > 0) return;
+    const pool = this.pool;
+    if (pool !== undefined) {
+      for (const c of this.chunks) pool.giveChunk(c);
+      pool.giveRec(this.rec);
+    }
+    this.chunks = [];
+    this.chunk = new Uint8Array(0);
+    this.rec = new Int32Array(0);
+    this.recU = new Uint32Array(0);
+  }
+
+  private checkLive(): void {
+    if (this.refs <= 0) throw new Error("memtable used after its last reference was dropped");
   }
 
   /** Approximate bytes held, compared with the write buffer budget. */
@@ -122,7 +213,10 @@ export class Memtable {
   /** Reserves `n` contiguous arena bytes; returns the offset in this.chunk. */
   private alloc(n: number): number {
     if (this.chunkUsed + n > this.chunk.length) {
-      this.chunk = new Uint8Array(Math.max(CHUNK_BYTES, n));
+      this.chunk =
+        n > CHUNK_BYTES
+          ? new Uint8Array(n)
+          : (this.pool?.takeChunk() ?? new Uint8Array(CHUNK_BYTES));
       this.chunks.push(this.chunk);
       this.chunkIndex++;
       this.chunkUsed = 0;
@@ -269,6 +363,7 @@ export class Memtable {
    * is a view into the arena: copy it before handing it out.
    */
   get(key: Uint8Array, seq: number, out: LookupResult): boolean {
+    this.checkLive();
     const x = this.findGreaterOrEqual(key, 0, key.length, seq, false);
     if (x === NIL) return false;
     const r = this.rec;
@@ -354,7 +449,9 @@ export class Memtable {
     return this.chunks[r[node + F_CHUNK]!]!.subarray(vo, vo + r[node + F_VAL_LEN]!);
   }
 
+  /** An iterator (its keys and values are views into the arena: see ref()). */
   iterator(): InternalIterator {
+    this.checkLive();
     return new MemtableIterator(this);
   }
 }

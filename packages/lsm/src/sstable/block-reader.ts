@@ -5,6 +5,10 @@
  * Keys returned by key() are fresh arrays, never mutated afterwards; values are views into the
  * (immutable) block.
  * Malformed entries throw CorruptionError naming the file and the entry's offset in the file.
+ *
+ * One iterator can be pointed at another block with reset(): table iterators and point lookups
+ * reuse theirs, so moving to a block allocates nothing (a fresh iterator costs its scratch key
+ * buffer and the views of it).
  */
 
 import { CorruptionError } from "../errors.js";
@@ -27,8 +31,11 @@ export function blockRestartsOffset(data: Uint8Array, file: string, fileOffset: 
 }
 
 export class BlockIterator implements InternalIterator {
-  private readonly restartsOffset: number;
-  private readonly numRestarts: number;
+  private data: Uint8Array;
+  private file: string;
+  private fileOffset: number;
+  private restartsOffset: number;
+  private numRestarts: number;
   /** Offset of the current entry; equal to restartsOffset when invalid. */
   private current: number;
   /** Offset just past the current entry. */
@@ -36,8 +43,9 @@ export class BlockIterator implements InternalIterator {
   private restartIndex = 0;
   // The current key is rebuilt in a scratch buffer (prefix compression), compared through a
   // cached view of it, and copied out only when key() is called: a seek that scans 8 entries
-  // then allocates one key instead of eight.
-  private kbuf: Uint8Array = new Uint8Array(64);
+  // then allocates one key instead of eight. The buffer is larger than 64 bytes so that V8
+  // allocates it off-heap from the start (a view of a small on-heap array moves it first).
+  private kbuf: Uint8Array = new Uint8Array(128);
   private klen = 0;
   private views: (Uint8Array | undefined)[] = [];
   private keyCopy: Uint8Array | undefined;
@@ -45,16 +53,34 @@ export class BlockIterator implements InternalIterator {
   private valEnd = 0;
 
   constructor(
-    private readonly data: Uint8Array,
+    data: Uint8Array,
     private readonly compare: Comparator,
     /** For error messages: the file and the block's offset in it. */
-    private readonly file = "<block>",
-    private readonly fileOffset = 0,
+    file = "<block>",
+    fileOffset = 0,
   ) {
+    this.data = data;
+    this.file = file;
+    this.fileOffset = fileOffset;
     this.restartsOffset = blockRestartsOffset(data, file, fileOffset);
     this.numRestarts = (data.length - 4 - this.restartsOffset) / 4;
     this.current = this.restartsOffset;
     this.nextOffset = this.restartsOffset;
+  }
+
+  /** Points the iterator at another block (same comparator); it is left unpositioned. */
+  reset(data: Uint8Array, file: string, fileOffset: number): void {
+    const restarts = blockRestartsOffset(data, file, fileOffset);
+    this.data = data;
+    this.file = file;
+    this.fileOffset = fileOffset;
+    this.restartsOffset = restarts;
+    this.numRestarts = (data.length - 4 - restarts) / 4;
+    this.current = restarts;
+    this.nextOffset = restarts;
+    this.restartIndex = 0;
+    this.klen = 0;
+    this.keyCopy = undefined;
   }
 
   valid(): boolean {
@@ -74,8 +100,11 @@ export class BlockIterator implements InternalIterator {
     return this.data.subarray(this.valStart, this.valEnd);
   }
 
-  /** A view of the current key in the scratch buffer; valid until the iterator moves. */
-  private keyView(): Uint8Array {
+  /**
+   * A view of the current key in the scratch buffer, valid only until the iterator moves or is
+   * reset: for callers that inspect the key and drop it (point lookups), saving key()'s copy.
+   */
+  keyView(): Uint8Array {
     const n = this.klen;
     let v = this.views[n];
     if (v === undefined) {
@@ -126,6 +155,16 @@ export class BlockIterator implements InternalIterator {
     if (!(p <= limit && shared <= this.klen && p + unshared + vlen <= limit)) {
       this.corrupt(start, "bad entry in block");
     }
+    this.loadKey(d, p, shared, unshared);
+    p += unshared;
+    this.current = start;
+    this.valStart = p;
+    this.valEnd = p + vlen;
+    this.nextOffset = p + vlen;
+  }
+
+  /** Sets the scratch key to its first `shared` bytes followed by d[p, p + unshared). */
+  private loadKey(d: Uint8Array, p: number, shared: number, unshared: number): void {
     const n = shared + unshared;
     if (n > this.kbuf.length) {
       const next = new Uint8Array(Math.max(n, this.kbuf.length * 2));
@@ -141,11 +180,6 @@ export class BlockIterator implements InternalIterator {
     }
     this.klen = n;
     this.keyCopy = undefined;
-    p += unshared;
-    this.current = start;
-    this.valStart = p;
-    this.valEnd = p + vlen;
-    this.nextOffset = p + vlen;
   }
 
   private seekToRestart(i: number): void {
@@ -231,7 +265,9 @@ export class BlockIterator implements InternalIterator {
       if (shared !== 0 || p < 0 || !(p + unshared + vlen <= limit)) {
         this.corrupt(off, "bad restart entry in block");
       }
-      if (this.compare(d.subarray(p, p + unshared), target) < 0) lo = mid;
+      // Compare through the scratch buffer rather than a fresh view of the block per probe.
+      this.loadKey(d, p, 0, unshared);
+      if (this.compare(this.keyView(), target) < 0) lo = mid;
       else hi = mid - 1;
     }
     this.seekToRestart(lo);

@@ -10,12 +10,14 @@ import { InvalidArgumentError } from "../errors.js";
 import { BloomFilterBuilder, bloomHash, DEFAULT_BLOOM_BITS_PER_KEY } from "../filter/bloom.js";
 import type { FileHandle } from "../fs/types.js";
 import type { Comparator } from "../iterator/types.js";
+import { BufferPool } from "../util/buffer-pool.js";
 import { ByteWriter } from "../util/byte-writer.js";
 import { encodeFixed32 } from "../util/coding.js";
 import { bytesEqual } from "../util/compare-bytes.js";
 import { crc32cUpdate, maskCrc } from "../util/crc32c.js";
 import { BlockBuilder } from "./block-builder.js";
 import {
+  BLOCK_TRAILER_SIZE,
   BLOCK_TYPE_RAW,
   type BlockHandle,
   encodeBlockHandle,
@@ -31,6 +33,11 @@ export const DEFAULT_BLOCK_SIZE_BYTES = 4096;
 export const DEFAULT_RESTART_INTERVAL = 16;
 /** Output is appended to the file in chunks of about this size. */
 const WRITE_BUFFER_BYTES = 256 * 1024;
+/**
+ * Write buffers of finished tables, kept for the next (a flush or compaction builds one table
+ * after another; see BufferPool for why large buffers are reused rather than reallocated).
+ */
+const writeBuffers = new BufferPool(WRITE_BUFFER_BYTES + 8192, 4);
 
 export interface TableBuilderOptions {
   /** Order of the keys (the engine's internal-key comparator). */
@@ -106,7 +113,7 @@ export class TableBuilder {
   private readonly data: BlockBuilder;
   private readonly index: BlockBuilder;
   private readonly filter: BloomFilterBuilder | undefined;
-  private readonly out = new ByteWriter(WRITE_BUFFER_BYTES + 8192);
+  private readonly out = new ByteWriter(writeBuffers.take());
   /** Bytes already appended to the file. */
   private flushed = 0;
   private count = 0;
@@ -181,6 +188,7 @@ export class TableBuilder {
   }
 
   private writeBlock(contents: Uint8Array): BlockHandle {
+    this.makeRoom(contents.length + BLOCK_TRAILER_SIZE);
     const handle = { offset: this.flushed + this.out.length, size: contents.length };
     const out = this.out;
     out.putBytes(contents);
@@ -189,6 +197,15 @@ export class TableBuilder {
     out.putFixed32(crc);
     if (out.length >= WRITE_BUFFER_BYTES) this.flushOut();
     return handle;
+  }
+
+  /**
+   * Writes out what is buffered if `n` more bytes would not fit, so that the (pooled) buffer
+   * does not grow: a table's filter and index blocks come on top of up to WRITE_BUFFER_BYTES of
+   * data, and a grown buffer cannot go back to the pool.
+   */
+  private makeRoom(n: number): void {
+    if (this.out.length > 0 && this.out.length + n > this.out.buffer.length) this.flushOut();
   }
 
   private flushOut(): void {
@@ -218,8 +235,11 @@ export class TableBuilder {
       maskCrc(crc32cUpdate(0, footer, 0, FOOTER_HANDLES_SIZE + 4)),
     );
     footer.set(TABLE_MAGIC, FOOTER_HANDLES_SIZE + 8);
+    this.makeRoom(footer.length);
     this.out.putBytes(footer);
     this.flushOut();
+    // Written out synchronously above: nothing refers to the buffer any more.
+    writeBuffers.give(this.out.buffer);
     await this.file.sync();
     await this.file.close();
     return {
@@ -232,6 +252,7 @@ export class TableBuilder {
 
   /** Gives up on the table: closes the file (the caller removes it). */
   async abandon(): Promise<void> {
+    if (!this.done) writeBuffers.give(this.out.buffer);
     this.done = true;
     await this.file.close();
   }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { BlockCache } from "../cache/block-cache.js";
 import { type CorruptionError, isCorruptionError } from "../errors.js";
 import { MemoryFileSystem } from "../fs/memory-fs.js";
-import { compareBytes } from "../util/compare-bytes.js";
+import { compareBytes, compareBytesRange } from "../util/compare-bytes.js";
 import { FOOTER_SIZE } from "./format.js";
 import { TableBuilder } from "./table-builder.js";
 import { TableReader } from "./table-reader.js";
@@ -33,8 +33,27 @@ async function buildTable(
   return b.finish();
 }
 
-async function open(fs: MemoryFileSystem, path: string, cache?: BlockCache, sync = false) {
-  const o = { compare: compareBytes, filterKey, fileNumber: 1, ...(cache ? { cache } : {}) };
+async function open(
+  fs: MemoryFileSystem,
+  path: string,
+  cache?: BlockCache,
+  sync = false,
+  prefixSearch = false,
+) {
+  const o = {
+    compare: compareBytes,
+    filterKey,
+    fileNumber: 1,
+    ...(cache ? { cache } : {}),
+    // Bytewise order: every byte of a key is ordered bytewise.
+    ...(prefixSearch
+      ? {
+          orderedPrefixLength: (k: Uint8Array) => k.length,
+          compareRange: (a: Uint8Array, s: number, e: number, b: Uint8Array) =>
+            compareBytesRange(a, s, e, b, 0, b.length),
+        }
+      : {}),
+  };
   return sync
     ? TableReader.openSync(fs.openReadableSync(path), o)
     : TableReader.open(await fs.openReadable(path), o);
@@ -83,7 +102,8 @@ describe("table builder/reader", () => {
           ),
           { maxLength: 40 },
         ),
-        async (entries, blockSizeBytes, restartInterval, useCache, ops) => {
+        fc.boolean(),
+        async (entries, blockSizeBytes, restartInterval, useCache, ops, prefixSearch) => {
           const fs = new MemoryFileSystem();
           const res = await buildTable(fs, "/t.sst", entries, { blockSizeBytes, restartInterval });
           expect(res.entries).toBe(entries.length);
@@ -94,6 +114,7 @@ describe("table builder/reader", () => {
             "/t.sst",
             useCache ? new BlockCache(1 << 20) : undefined,
             useCache,
+            prefixSearch,
           );
           expect(t.fileSize).toBe(res.fileSize);
           const keys = entries.map((e) => e[0]);
@@ -147,6 +168,42 @@ describe("table builder/reader", () => {
       ),
       { numRuns: 120 },
     );
+  });
+
+  it("point lookups and iterators stay exact while a small cache recycles block buffers", async () => {
+    const fs = new MemoryFileSystem();
+    const entries: [Uint8Array, Uint8Array][] = Array.from({ length: 3000 }, (_, i) => [
+      key(i),
+      new Uint8Array(40).fill(i % 251),
+    ]);
+    await buildTable(fs, "/r.sst", entries, { blockSizeBytes: 512 });
+    // Room for a handful of blocks: nearly every read evicts one and reuses its buffer.
+    const cache = new BlockCache(6 * 1024);
+    const t = await open(fs, "/r.sst", cache, false, true);
+    const want = (i: number) => hex(entries[i]![1]);
+    const it = t.iterator();
+    it.seek(key(1000));
+    let held = it.value();
+    let x = 12345;
+    for (let round = 0; round < 4000; round++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      const i = x % entries.length;
+      const g = t.get(key(i));
+      expect(g && hex(g.value)).toBe(want(i));
+      // The iterator pins its block: its value survives all the recycling around it.
+      expect(hex(held)).toBe(want(1000));
+      if (round % 100 === 99) {
+        // Moving may leave the block (releasing it); back on the entry, take its value again.
+        it.next();
+        expect(hex(it.key())).toBe(hex(key(1001)));
+        expect(hex(it.value())).toBe(want(1001));
+        it.prev();
+        expect(hex(it.key())).toBe(hex(key(1000)));
+        held = it.value();
+      }
+    }
+    expect(cache.stats().evictions).toBeGreaterThan(1000);
+    it.close?.();
   });
 
   it("rejects keys out of order and empty tables", async () => {

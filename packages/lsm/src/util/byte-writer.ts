@@ -16,8 +16,14 @@ export class ByteWriter {
   private buf: Uint8Array;
   private len = 0;
 
-  constructor(initialCapacity = 256) {
-    this.buf = new Uint8Array(Math.max(16, initialCapacity));
+  /** @param initial a capacity to allocate, or a buffer to write into (and grow from). */
+  constructor(initial: number | Uint8Array = 256) {
+    this.buf = typeof initial === "number" ? new Uint8Array(Math.max(16, initial)) : initial;
+  }
+
+  /** The buffer written into (a different one after a write outgrew the last). */
+  get buffer(): Uint8Array {
+    return this.buf;
   }
 
   /** Number of bytes written so far. */
