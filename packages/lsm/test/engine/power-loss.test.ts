@@ -201,5 +201,5 @@ describe("power loss on the in-memory filesystem", () => {
       }
     }
     expect(failures, failures.join("\n")).toEqual([]);
-  });
+  }, 180_000);
 });
