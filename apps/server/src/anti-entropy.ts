@@ -38,10 +38,13 @@
  * and keeps the key. A replica that misses the purge keeps its tombstone, which the next round
  * copies back to the others (harmless) and purges again.
  *
- * What the grace period must cover (operators: size it above all of these): the longest a
- * hint may wait before it is handed off, the longest a replica may be down and still come
- * back with its data, the largest clock skew between nodes (a coordinator whose clock lags
- * stamps tombstones as older than they are), and any client holding a context across it.
+ * What the grace period must cover (operators: size it above all of these): the hint max age
+ * (hints older than it are dropped, and the server refuses a max age at or above the grace),
+ * the largest clock skew between nodes (a coordinator whose clock lags stamps tombstones as
+ * older than they are), and any client holding a context across it. A replica that is down
+ * blocks the purge (it cannot confirm), so downtime is covered by rule (2). Not covered: a node
+ * displaced from a range by a join keeps its old copies, and if it becomes a replica again
+ * (the joiner leaves) after a purge, anti-entropy could spread one of them back.
  */
 import { createHash } from "node:crypto";
 import type { MessageInitShape } from "@bufbuild/protobuf";

@@ -30,6 +30,8 @@ export interface ServerConfig {
   readonly antiEntropyIntervalMs: number;
   /** Tombstones older than this on every replica are purged; 0 keeps them forever. */
   readonly tombstoneGraceMs: number;
+  /** Hints older than this are dropped undelivered (anti-entropy repairs instead); 0: never. */
+  readonly hintMaxAgeMs: number;
   /** Test only: serve FaultService and apply its link faults to outgoing peer calls. */
   readonly enableFaultInjection: boolean;
   /** Test only: added to the wall clock this node stamps versions with (clock skew). */
@@ -54,7 +56,8 @@ export const DEFAULTS = {
   streamRateMbPerSecond: 32,
   readAllShare: 0.1,
   antiEntropyIntervalMs: 60_000,
-  tombstoneGraceMs: 0,
+  tombstoneGraceMs: 86_400_000,
+  hintMaxAgeMs: 3 * 3_600_000,
   logLevel: "info",
 } as const;
 
@@ -78,6 +81,7 @@ export interface RawConfig {
   readAllShare?: number | undefined;
   antiEntropyIntervalMs?: number | undefined;
   tombstoneGraceMs?: number | undefined;
+  hintMaxAgeMs?: number | undefined;
   clockOffsetMs?: number | undefined;
   maxKeyBytes?: number | undefined;
   maxValueBytes?: number | undefined;
@@ -163,6 +167,31 @@ export function resolveConfig(raw: RawConfig): ServerConfig {
   if (conflictPolicy !== "siblings" && conflictPolicy !== "lww") {
     throw new ConfigError(`--conflict-policy must be siblings or lww, got "${conflictPolicy}"`);
   }
+  const tombstoneGraceMs = integer(
+    "tombstone-grace-ms",
+    raw.tombstoneGraceMs,
+    DEFAULTS.tombstoneGraceMs,
+    0,
+    365 * 86_400_000,
+  );
+  // A hint delivered after its key's tombstone was purged would bring the deleted value back:
+  // with GC on, hints must expire well within the grace period (default: half of it at most).
+  const hintMaxAgeMs = integer(
+    "hint-max-age-ms",
+    raw.hintMaxAgeMs,
+    tombstoneGraceMs === 0
+      ? DEFAULTS.hintMaxAgeMs
+      : Math.min(DEFAULTS.hintMaxAgeMs, Math.floor(tombstoneGraceMs / 2)),
+    0,
+    365 * 86_400_000,
+  );
+  if (tombstoneGraceMs > 0 && (hintMaxAgeMs === 0 || hintMaxAgeMs >= tombstoneGraceMs)) {
+    throw new ConfigError(
+      `--hint-max-age-ms (${hintMaxAgeMs}) must be above 0 and below --tombstone-grace-ms ` +
+        `(${tombstoneGraceMs}): a hint older than the grace period could bring a purged value ` +
+        "back (or set --tombstone-grace-ms=0 to keep tombstones)",
+    );
+  }
   const logLevel = raw.logLevel ?? DEFAULTS.logLevel;
   if (!["debug", "info", "warn", "error", "silent"].includes(logLevel)) {
     throw new ConfigError(
@@ -209,13 +238,8 @@ export function resolveConfig(raw: RawConfig): ServerConfig {
       0,
       86_400_000,
     ),
-    tombstoneGraceMs: integer(
-      "tombstone-grace-ms",
-      raw.tombstoneGraceMs,
-      DEFAULTS.tombstoneGraceMs,
-      0,
-      365 * 86_400_000,
-    ),
+    tombstoneGraceMs,
+    hintMaxAgeMs,
     enableFaultInjection: raw.enableFaultInjection ?? false,
     clockOffsetMs: integer("test-clock-offset-ms", raw.clockOffsetMs, 0, -86_400_000, 86_400_000),
     logLevel: logLevel as LogLevel,

@@ -80,6 +80,11 @@ export async function parseFlags(argv: readonly string[]): Promise<RawConfig> {
       default: DEFAULTS.tombstoneGraceMs,
       describe: "Purge tombstones older than this on every replica (0: keep them; see the README)",
     })
+    .option("hint-max-age-ms", {
+      type: "number",
+      describe:
+        "Drop hints older than this undelivered (anti-entropy repairs instead); must be below the tombstone grace [default: 3 hours, at most half the grace]",
+    })
     .option("enable-fault-injection", {
       type: "boolean",
       default: false,
@@ -133,6 +138,7 @@ export async function parseFlags(argv: readonly string[]): Promise<RawConfig> {
     readAllShare: parsed["read-all-share"],
     antiEntropyIntervalMs: parsed["anti-entropy-interval-ms"],
     tombstoneGraceMs: parsed["tombstone-grace-ms"],
+    hintMaxAgeMs: parsed["hint-max-age-ms"],
     clockOffsetMs: parsed["test-clock-offset-ms"],
     maxKeyBytes: parsed["max-key-bytes"],
     maxValueBytes: parsed["max-value-bytes"],

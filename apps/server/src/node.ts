@@ -341,6 +341,7 @@ function compose(
     hintStore: storage,
     stats,
     logger: quorumLog,
+    clock,
     options: { maxKeyBytes: config.maxKeyBytes },
   });
   const handoff = new HintedHandoff({
@@ -349,6 +350,8 @@ function compose(
     transport: peers,
     stats,
     logger: quorumLog,
+    clock,
+    options: { maxAgeMs: config.hintMaxAgeMs },
   });
   const writes = new WriteTracker();
   const metrics = new NodeMetrics();
@@ -377,8 +380,9 @@ function compose(
     },
     stored,
   );
-  // Tombstone GC is off unless a grace period is set (see the README: a hint older than the
-  // grace period could bring a purged value back). With it on, dots take clock-based counters.
+  // Tombstone GC: on with a grace period (default 1 day; 0 turns it off). Hints expire within
+  // it (config checks hintMaxAgeMs < tombstoneGraceMs), so none can bring a purged value back;
+  // with GC on, dots take clock-based counters (a purged key forgets its counters).
   const antiEntropy = new AntiEntropy(
     {
       cluster: {

@@ -8,9 +8,11 @@ import { NodeStorage } from "./storage.js";
 const enc = new TextEncoder();
 const dirs: string[] = [];
 
-async function openStorage(): Promise<NodeStorage> {
-  const dir = await mkdtemp(join(tmpdir(), "distkv-storage-"));
-  dirs.push(dir);
+async function openStorage(dir?: string): Promise<NodeStorage> {
+  if (dir === undefined) {
+    dir = await mkdtemp(join(tmpdir(), "distkv-storage-"));
+    dirs.push(dir);
+  }
   return NodeStorage.open({ dataDir: dir, syncWrites: false, conflictPolicy: "siblings" });
 }
 
@@ -38,6 +40,27 @@ describe("NodeStorage", () => {
     expect(await s.purgeIfUnchanged(enc.encode("c"), Uint8Array.of(1, 2, 3))).toBe(false);
     expect(await s.purgeIfUnchanged(enc.encode("c"), stored)).toBe(true);
     expect(await s.read(enc.encode("c"))).toBeUndefined();
+    await s.close();
+  });
+
+  it("keeps a hint's first creation time across merges and restarts, and expires by it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "distkv-storage-"));
+    dirs.push(dir);
+    let s = await openStorage(dir);
+    expect(await s.put("n2", enc.encode("k"), version("a"), 10, 1_000)).toBe("created");
+    expect(await s.put("n2", enc.encode("k"), version("b", 5), 10, 9_000)).toBe("merged");
+    expect(await s.put("n3", enc.encode("j"), version("c"), 10, 5_000)).toBe("created");
+    await s.close();
+    s = await openStorage(dir);
+    expect(s.size).toBe(2);
+    const [hint] = await s.list("n2", 10);
+    expect(hint!.createdMs).toBe(1_000);
+    expect(hint!.set.siblings.map((x) => new TextDecoder().decode(x.value!))).toEqual(["b"]);
+    expect(await s.expire(1_000)).toBe(0); // strictly older only
+    expect(await s.expire(5_000)).toBe(1);
+    expect(await s.list("n2", 10)).toEqual([]);
+    expect((await s.targets()).sort()).toEqual(["n3"]);
+    expect(s.size).toBe(1);
     await s.close();
   });
 

@@ -25,6 +25,20 @@ export type StoredSet = SiblingSet<Uint8Array>;
 // Key spaces inside the node's LSM engine. Part of the on-disk format: never change meaning.
 const DATA_PREFIX = 0x64; // 'd' + user key
 const HINT_PREFIX = 0x68; // 'h' + target node id + 0x00 + user key
+// A hint's value: u8 HINT_FORMAT_V1, f64 big-endian createdMs, then the encoded sibling set.
+// A value starting with the sibling-set format byte instead is a hint stored before hints had
+// a creation time: it counts as created when the node opened its storage.
+const HINT_FORMAT_V1 = 0x01;
+const HINT_HEADER_BYTES = 9;
+
+function encodeHint(createdMs: number, set: StoredSet): Uint8Array {
+  const body = encodeSiblingSet(set);
+  const out = new Uint8Array(HINT_HEADER_BYTES + body.length);
+  out[0] = HINT_FORMAT_V1;
+  new DataView(out.buffer).setFloat64(1, createdMs);
+  out.set(body, HINT_HEADER_BYTES);
+  return out;
+}
 
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
@@ -77,6 +91,8 @@ export class NodeStorage implements ReplicaStore, HintStore {
   private writeFailure: unknown;
   private hintVersionCounter = 0;
   private readonly hintVersions = new Map<string, number>();
+  /** When this storage opened: the creation time of hints stored without one. */
+  private readonly openedMs = Date.now();
   /**
    * Called, under the key's lock, after every change of a stored sibling set with the bytes
    * now stored (undefined after a purge): anti-entropy keeps its Merkle trees current with it.
@@ -220,14 +236,24 @@ export class NodeStorage implements ReplicaStore, HintStore {
     return this.hintCount;
   }
 
-  put(target: string, key: Uint8Array, set: StoredSet, maxHints: number): Promise<HintPutResult> {
+  put(
+    target: string,
+    key: Uint8Array,
+    set: StoredSet,
+    maxHints: number,
+    nowMs: number,
+  ): Promise<HintPutResult> {
     const k = concat(hintPrefix(target), key);
     const name = lockName(k);
     return this.lock.run(name, async () => {
-      const existing = await this.db.get(k);
-      if (existing === undefined && this.hintCount >= maxHints) return "full";
-      const merged = existing === undefined ? set : sync(decodeSiblingSet(existing), set);
-      await this.write(this.db.put(k, encodeSiblingSet(merged), { sync: this.options.syncWrites }));
+      const bytes = await this.db.get(k);
+      if (bytes === undefined && this.hintCount >= maxHints) return "full";
+      const existing = bytes === undefined ? undefined : this.decodeHint(bytes);
+      const merged = existing === undefined ? set : sync(existing.set, set);
+      const createdMs = existing === undefined ? nowMs : existing.createdMs;
+      await this.write(
+        this.db.put(k, encodeHint(createdMs, merged), { sync: this.options.syncWrites }),
+      );
       this.hintVersions.set(name, ++this.hintVersionCounter);
       if (existing !== undefined) return "merged";
       this.hintCount++;
@@ -241,11 +267,13 @@ export class NodeStorage implements ReplicaStore, HintStore {
     const it = this.db.iterator({ prefix, limit });
     try {
       for await (const [k, v] of it) {
+        const { createdMs, set } = this.decodeHint(v);
         out.push({
           targetNodeId: target,
           key: k.subarray(prefix.length),
-          set: decodeSiblingSet(v),
+          set,
           version: this.hintVersion(lockName(k)),
+          createdMs,
         });
       }
     } finally {
@@ -281,6 +309,44 @@ export class NodeStorage implements ReplicaStore, HintStore {
       this.hintCount--;
       return true;
     });
+  }
+
+  /** Deletes every hint created before `cutoffMs` (HintStore.expire). */
+  async expire(cutoffMs: number): Promise<number> {
+    const old: Uint8Array[] = [];
+    const it = this.db.iterator({ prefix: Uint8Array.of(HINT_PREFIX) });
+    try {
+      for await (const [k, v] of it) {
+        if (this.decodeHint(v).createdMs < cutoffMs) old.push(k);
+      }
+    } finally {
+      await it.close();
+    }
+    let n = 0;
+    for (const k of old) {
+      const name = lockName(k);
+      const deleted = await this.lock.run(name, async () => {
+        const v = await this.db.get(k);
+        if (v === undefined || this.decodeHint(v).createdMs >= cutoffMs) return false;
+        await this.write(this.db.delete(k, { sync: this.options.syncWrites }));
+        this.hintVersions.delete(name);
+        this.hintCount--;
+        return true;
+      });
+      if (deleted) n++;
+    }
+    return n;
+  }
+
+  private decodeHint(bytes: Uint8Array): { createdMs: number; set: StoredSet } {
+    if (bytes[0] !== HINT_FORMAT_V1) {
+      return { createdMs: this.openedMs, set: decodeSiblingSet(bytes) };
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return {
+      createdMs: view.getFloat64(1),
+      set: decodeSiblingSet(bytes.subarray(HINT_HEADER_BYTES)),
+    };
   }
 
   /** Versions live in memory: after a restart every stored hint gets a fresh one when listed. */

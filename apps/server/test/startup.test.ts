@@ -24,6 +24,14 @@ describe("distkv-server start-up and shutdown", () => {
     [["-node-id=bad id"], /--node-id must be/],
     [["-node-id=n1", "--no-such-flag=1"], /Unknown argument/],
     [["-node-id=n1", "-seed-nodes=localhost"], /--seed-nodes must be host:port/],
+    [
+      ["-node-id=n1", "-tombstone-grace-ms=60000", "-hint-max-age-ms=60000"],
+      /--hint-max-age-ms \(60000\) must be above 0 and below --tombstone-grace-ms \(60000\)/,
+    ],
+    [
+      ["-node-id=n1", "-hint-max-age-ms=0"],
+      /--hint-max-age-ms \(0\) must be above 0 and below --tombstone-grace-ms \(86400000\)/,
+    ],
   ])("refuses %j with a clear message and exit code 2", async (args, message) => {
     const r = await run([...args, `-data-dir=${join(dir, "unused")}`]);
     expect(r.code).toBe(2);

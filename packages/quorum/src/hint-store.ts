@@ -11,6 +11,11 @@ export interface Hint {
    * hint that received newer data while being delivered is kept for the next round.
    */
   readonly version: number;
+  /**
+   * When the oldest data in the hint was stored (ms since the epoch, the holder's clock): a
+   * merge keeps the earlier time, so the age bounds how stale the hint's data may be.
+   */
+  readonly createdMs: number;
 }
 
 /** Outcome of `HintStore.put`. */
@@ -26,13 +31,15 @@ export interface HintStore {
   readonly size: number;
   /**
    * Stores `set` for (targetNodeId, key), merging with an existing hint (`sync`), durably before
-   * resolving. Returns `"full"` and stores nothing when the pair is new and `size >= maxHints`.
+   * resolving; `nowMs` becomes the hint's `createdMs` unless the hint existed (it keeps its
+   * own). Returns `"full"` and stores nothing when the pair is new and `size >= maxHints`.
    */
   put(
     targetNodeId: string,
     key: Uint8Array,
     set: SiblingSet<Uint8Array>,
     maxHints: number,
+    nowMs: number,
   ): Promise<HintPutResult>;
   /** The nodes that have hints waiting. */
   targets(): Promise<string[]>;
@@ -43,4 +50,6 @@ export interface HintStore {
    * it deleted. Called only after the target acknowledged the hint's data.
    */
   delete(targetNodeId: string, key: Uint8Array, version: number): Promise<boolean>;
+  /** Deletes every hint, of any target, with `createdMs < cutoffMs`; returns how many. */
+  expire(cutoffMs: number): Promise<number>;
 }

@@ -125,10 +125,14 @@ describe("sloppy quorum and hinted handoff", () => {
     const run = c.node(holder).handoff.deliver(owner);
     expect(await isSettled(run)).toBe(false);
     await clock.advance(200);
-    expect(await run).toEqual({ delivered: 0, failed: 1 });
+    expect(await run).toEqual({ delivered: 0, expired: 0, failed: 1 });
     expect(footprint(c).hints).toBe(1);
     c.network.setNodeFault(owner, undefined);
-    expect(await c.run(c.node(holder).handoff.deliver(owner))).toEqual({ delivered: 1, failed: 0 });
+    expect(await c.run(c.node(holder).handoff.deliver(owner))).toEqual({
+      delivered: 1,
+      expired: 0,
+      failed: 0,
+    });
     expect(footprint(c).hints).toBe(0);
   });
 
@@ -140,7 +144,11 @@ describe("sloppy quorum and hinted handoff", () => {
     await c.settle();
     const [holder] = hintsHeld(c)[0]!;
     c.network.setNodeFault(owner, undefined); // reachable, but still reported down
-    expect(await c.node(holder).handoff.deliverAll()).toEqual({ delivered: 0, failed: 0 });
+    expect(await c.node(holder).handoff.deliverAll()).toEqual({
+      delivered: 0,
+      expired: 0,
+      failed: 0,
+    });
     expect(footprint(c).hints).toBe(1);
   });
 
@@ -182,6 +190,77 @@ describe("sloppy quorum and hinted handoff", () => {
   });
 });
 
+describe("hint expiry (maxAgeMs)", () => {
+  test("a hint older than maxAgeMs is deleted, not delivered, when its owner returns", async () => {
+    const { c, clock, key, replicas } = setup({ handoff: { intervalMs: 0, maxAgeMs: 60_000 } });
+    c.start();
+    const [, , owner] = replicas;
+    c.crash(owner);
+    await c.put(key, utf8("old"));
+    await c.settle();
+    expect(hintsHeld(c)).toHaveLength(1);
+    await clock.advance(60_001);
+    c.recover(owner);
+    await c.settle();
+    expect(c.node(owner).store.peek(key)).toBeUndefined();
+    expect(footprint(c).hints).toBe(0);
+    const expired = c.nodes().reduce((a, n) => a + n.coordinator.stats().hints.expired, 0);
+    const delivered = c.nodes().reduce((a, n) => a + n.coordinator.stats().hints.delivered, 0);
+    expect({ expired, delivered }).toEqual({ expired: 1, delivered: 0 });
+  });
+
+  test("a hint younger than maxAgeMs is still delivered", async () => {
+    const { c, clock, key, replicas } = setup({ handoff: { intervalMs: 0, maxAgeMs: 60_000 } });
+    c.start();
+    const [, , owner] = replicas;
+    c.crash(owner);
+    await c.put(key, utf8("fresh"));
+    await c.settle();
+    await clock.advance(59_000);
+    c.recover(owner);
+    await c.settle();
+    expect(text(c.node(owner).store.peek(key)!.siblings[0]!.value!)).toBe("fresh");
+    expect(footprint(c).hints).toBe(0);
+  });
+
+  test("the sweep expires hints of a target that stays down", async () => {
+    const { c, clock, key, replicas } = setup({
+      handoff: { intervalMs: 1_000, maxAgeMs: 10_000 },
+    });
+    c.start();
+    const [, , owner] = replicas;
+    c.crash(owner);
+    await c.put(key, utf8("v"));
+    await c.settle();
+    expect(footprint(c).hints).toBe(1);
+    await clock.advance(9_000);
+    expect(footprint(c).hints).toBe(1);
+    await clock.advance(3_000);
+    expect(footprint(c).hints).toBe(0);
+    await c.stop();
+  });
+
+  test("merging into a hint keeps its first creation time; maxAgeMs 0 keeps hints forever", async () => {
+    const hints = new InMemoryHintStore();
+    const v1 = update({ clock: [], siblings: [] }, [], utf8("v1"), "a", 1);
+    const v2 = update(v1, [["a", 1]], utf8("v2"), "a", 2);
+    await hints.put("owner", utf8("k"), v1, 10, 1_000);
+    await hints.put("owner", utf8("k"), v2, 10, 50_000);
+    await hints.put("owner", utf8("j"), v1, 10, 40_000);
+    expect((await hints.list("owner", 10)).map((h) => h.createdMs).sort()).toEqual([1_000, 40_000]);
+    const forever = new HintedHandoff({
+      membership: new InMemoryMembership().view("me"),
+      hintStore: hints,
+      transport: { write: async () => {}, read: async () => undefined },
+      options: { intervalMs: 0, maxAgeMs: 0 },
+    });
+    expect(await forever.expire()).toBe(0);
+    expect(await hints.expire(40_000)).toBe(1);
+    expect((await hints.list("owner", 10)).map((h) => text(h.key))).toEqual(["j"]);
+    expect(hints.size).toBe(1);
+  });
+});
+
 describe("HintedHandoff with a scripted transport", () => {
   test("a hint that changes during delivery is kept for the next round", async () => {
     const hints = new InMemoryHintStore();
@@ -189,7 +268,7 @@ describe("HintedHandoff with a scripted transport", () => {
     const key = utf8("k");
     const v1 = update({ clock: [], siblings: [] }, [], utf8("v1"), "a", 1);
     const v2 = update(v1, [["a", 1]], utf8("v2"), "a", 2);
-    await hints.put("owner", key, v1, 10);
+    await hints.put("owner", key, v1, 10, Date.now());
     const delivered: string[] = [];
     let first = true;
     const transport: ReplicaTransport = {
@@ -197,7 +276,7 @@ describe("HintedHandoff with a scripted transport", () => {
         delivered.push(payload.set.siblings.map((s) => text(s.value!)).join());
         if (first) {
           first = false;
-          await hints.put("owner", key, v2, 10); // a new hinted write arrives meanwhile
+          await hints.put("owner", key, v2, 10, Date.now()); // a new hinted write arrives meanwhile
         }
       },
       async read() {
@@ -210,9 +289,9 @@ describe("HintedHandoff with a scripted transport", () => {
       transport,
       options: { intervalMs: 0 },
     });
-    expect(await handoff.deliver("owner")).toEqual({ delivered: 0, failed: 0 });
+    expect(await handoff.deliver("owner")).toEqual({ delivered: 0, expired: 0, failed: 0 });
     expect(hints.size).toBe(1);
-    expect(await handoff.deliver("owner")).toEqual({ delivered: 1, failed: 0 });
+    expect(await handoff.deliver("owner")).toEqual({ delivered: 1, expired: 0, failed: 0 });
     expect(hints.size).toBe(0);
     expect(delivered).toEqual(["v1", "v2"]);
   });
@@ -221,7 +300,7 @@ describe("HintedHandoff with a scripted transport", () => {
     const hints = new InMemoryHintStore();
     const membership = new InMemoryMembership();
     const v = update({ clock: [], siblings: [] }, [], utf8("v"), "a", 1);
-    await hints.put("owner", utf8("k"), v, 10);
+    await hints.put("owner", utf8("k"), v, 10, Date.now());
     let calls = 0;
     const transport: ReplicaTransport = {
       write: (_n, _k, _p, options) => {

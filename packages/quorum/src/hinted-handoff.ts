@@ -32,6 +32,8 @@ export interface HintedHandoffInit {
 export interface HandoffResult {
   /** Hints the owners acknowledged and that were then deleted. */
   readonly delivered: number;
+  /** Hints deleted undelivered because they were older than `maxAgeMs`. */
+  readonly expired: number;
   /** Hint deliveries that failed (the hints stay for the next run). */
   readonly failed: number;
 }
@@ -42,7 +44,10 @@ export interface HandoffResult {
  * batches of `batchSize` as normal replica writes and deletes each hint only after the owner
  * acknowledged it (and only if it did not change meanwhile: a hint merged with newer data stays
  * for the next round). A failure ends that target's run; the next event or sweep retries.
- * At most one run per target at a time.
+ * At most one run per target at a time. A hint older than `maxAgeMs` is never delivered: the
+ * run deletes it instead, and each sweep first deletes every such hint, of live and down
+ * targets alike, so the age of the data a hint can hand back is bounded (tombstone GC relies
+ * on it).
  */
 export class HintedHandoff {
   readonly options: ResolvedHintedHandoffOptions;
@@ -130,24 +135,46 @@ export class HintedHandoff {
       targets = await this.hintStore.targets();
     } catch (e) {
       this.logger.warn("hint store targets() failed", { error: describeError(e) });
-      return { delivered: 0, failed: 0 };
+      return { delivered: 0, expired: 0, failed: 0 };
     }
     const results = await Promise.all(targets.map((t) => this.deliver(t, options)));
     return {
       delivered: results.reduce((a, r) => a + r.delivered, 0),
+      expired: results.reduce((a, r) => a + r.expired, 0),
       failed: results.reduce((a, r) => a + r.failed, 0),
     };
+  }
+
+  /**
+   * Deletes every hint older than `maxAgeMs` (none when it is 0); returns how many. Each sweep
+   * runs it before delivering. Never rejects.
+   */
+  async expire(): Promise<number> {
+    const { maxAgeMs } = this.options;
+    if (maxAgeMs === 0) return 0;
+    try {
+      const n = await this.hintStore.expire(this.clock.nowMs() - maxAgeMs);
+      this.stats.hintsExpired += n;
+      if (n > 0) this.logger.warn("hints expired undelivered", { count: n, maxAgeMs });
+      return n;
+    } catch (e) {
+      this.logger.warn("hint store expire() failed", { error: describeError(e) });
+      return 0;
+    }
   }
 
   private scheduleSweep(): void {
     if (this.options.intervalMs === 0 || !this.started) return;
     this.cancelSweep = this.clock.schedule(() => {
-      void this.deliverAll().finally(() => this.scheduleSweep());
+      void this.expire()
+        .then(() => this.deliverAll())
+        .finally(() => this.scheduleSweep());
     }, this.options.intervalMs);
   }
 
   private async runTarget(target: string, signal: AbortSignal | undefined): Promise<HandoffResult> {
     let delivered = 0;
+    let expired = 0;
     let failed = 0;
     // One signal for the run (stop or the caller's abort); each delivery of a batch listens to
     // it, so it gets up to batchSize listeners by design.
@@ -166,9 +193,14 @@ export class HintedHandoff {
         let deleted = 0;
         for (const o of outcomes) {
           if (o === "failed") failed++;
-          else if (o === "deleted") deleted++;
+          else if (o === "delivered") {
+            delivered++;
+            deleted++;
+          } else if (o === "expired") {
+            expired++;
+            deleted++;
+          }
         }
-        delivered += deleted;
         // Stop on any failure (the target is probably gone again) or when nothing could be
         // deleted (every hint changed meanwhile): the next event or sweep continues.
         if (failed > 0 || deleted === 0) break;
@@ -179,13 +211,19 @@ export class HintedHandoff {
       stopSignal.removeEventListener("abort", abort);
       signal?.removeEventListener("abort", abort);
     }
-    return { delivered, failed };
+    return { delivered, expired, failed };
   }
 
   private async deliverOne(
     hint: Hint,
     runSignal: AbortSignal,
-  ): Promise<"deleted" | "kept" | "failed"> {
+  ): Promise<"delivered" | "expired" | "kept" | "failed"> {
+    const { maxAgeMs } = this.options;
+    if (maxAgeMs > 0 && this.clock.nowMs() - hint.createdMs > maxAgeMs) {
+      if (!(await this.hintStore.delete(hint.targetNodeId, hint.key, hint.version))) return "kept";
+      this.stats.hintsExpired++;
+      return "expired";
+    }
     const timeoutMs = this.options.deliveryTimeoutMs;
     const controller = new AbortController();
     const abort = () => controller.abort(runSignal.reason);
@@ -222,7 +260,7 @@ export class HintedHandoff {
     const deleted = await this.hintStore.delete(hint.targetNodeId, hint.key, hint.version);
     if (!deleted) return "kept";
     this.stats.hintsDelivered++;
-    return "deleted";
+    return "delivered";
   }
 }
 

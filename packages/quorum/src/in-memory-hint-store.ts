@@ -20,6 +20,7 @@ export class InMemoryHintStore implements HintStore {
     key: Uint8Array,
     set: SiblingSet<Uint8Array>,
     maxHints: number,
+    nowMs: number,
   ): Promise<HintPutResult> {
     const id = keyId(key);
     let hints = this.byTarget.get(targetNodeId);
@@ -34,6 +35,7 @@ export class InMemoryHintStore implements HintStore {
       key: existing?.key ?? key.slice(),
       set: existing === undefined ? set : sync(existing.set, set),
       version: this.nextVersion++,
+      createdMs: existing?.createdMs ?? nowMs,
     });
     if (existing !== undefined) return "merged";
     this.count++;
@@ -64,6 +66,20 @@ export class InMemoryHintStore implements HintStore {
     if (hints.size === 0) this.byTarget.delete(targetNodeId);
     this.count--;
     return true;
+  }
+
+  async expire(cutoffMs: number): Promise<number> {
+    let n = 0;
+    for (const [target, hints] of this.byTarget) {
+      for (const [id, hint] of hints) {
+        if (hint.createdMs >= cutoffMs) continue;
+        hints.delete(id);
+        n++;
+      }
+      if (hints.size === 0) this.byTarget.delete(target);
+    }
+    this.count -= n;
+    return n;
   }
 
   /** Every hint, for tests. */

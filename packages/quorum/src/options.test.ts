@@ -83,6 +83,7 @@ describe("resolveQuorumOptions", () => {
       intervalMs: 10000,
       batchSize: 100,
       deliveryTimeoutMs: 5000,
+      maxAgeMs: 3 * 60 * 60 * 1000,
     });
     expect(resolveHintedHandoffOptions({ intervalMs: 0 }).intervalMs).toBe(0);
     expect(isInvalidQuorumOptionsError(thrown(() => resolveReplicaOptions({ maxHints: -1 })))).toBe(
@@ -90,6 +91,9 @@ describe("resolveQuorumOptions", () => {
     );
     expect(
       isInvalidQuorumOptionsError(thrown(() => resolveHintedHandoffOptions({ batchSize: 0 }))),
+    ).toBe(true);
+    expect(
+      isInvalidQuorumOptionsError(thrown(() => resolveHintedHandoffOptions({ maxAgeMs: -1 }))),
     ).toBe(true);
   });
 });

@@ -28,6 +28,8 @@ export const DEFAULT_HANDOFF_INTERVAL_MS = 10_000;
 export const DEFAULT_HANDOFF_BATCH_SIZE = 100;
 /** Default timeout for one hint delivery. */
 export const DEFAULT_HANDOFF_TIMEOUT_MS = 5_000;
+/** Default age after which a hint is dropped instead of delivered (3 hours, as Cassandra's window). */
+export const DEFAULT_HINT_MAX_AGE_MS = 3 * 60 * 60 * 1000;
 
 export interface QuorumOptions {
   /**
@@ -139,12 +141,21 @@ export interface HintedHandoffOptions {
   batchSize?: number;
   /** Timeout of one hint delivery. @default 5000 */
   deliveryTimeoutMs?: number;
+  /**
+   * A hint older than this (since its oldest data was stored, by this node's clock) is deleted
+   * instead of delivered, at delivery and on every sweep; anti-entropy repairs the owner
+   * instead. Keep it well below the tombstone grace period: a hint delivered after its key's
+   * tombstone was purged would bring the deleted value back. 0 keeps hints forever.
+   * @default 10800000 (3 hours)
+   */
+  maxAgeMs?: number;
 }
 
 export interface ResolvedHintedHandoffOptions {
   readonly intervalMs: number;
   readonly batchSize: number;
   readonly deliveryTimeoutMs: number;
+  readonly maxAgeMs: number;
 }
 
 function checkObject(options: unknown, what: string, allowed: readonly string[]): void {
@@ -274,7 +285,12 @@ export function resolveReplicaOptions(options: ReplicaOptions = {}): ResolvedRep
 export function resolveHintedHandoffOptions(
   options: HintedHandoffOptions = {},
 ): ResolvedHintedHandoffOptions {
-  checkObject(options, "hinted handoff options", ["intervalMs", "batchSize", "deliveryTimeoutMs"]);
+  checkObject(options, "hinted handoff options", [
+    "intervalMs",
+    "batchSize",
+    "deliveryTimeoutMs",
+    "maxAgeMs",
+  ]);
   return Object.freeze({
     intervalMs: integer(
       options.intervalMs,
@@ -290,6 +306,13 @@ export function resolveHintedHandoffOptions(
       1,
       MAX_TIMEOUT_MS,
       DEFAULT_HANDOFF_TIMEOUT_MS,
+    ),
+    maxAgeMs: integer(
+      options.maxAgeMs,
+      "maxAgeMs",
+      0,
+      Number.MAX_SAFE_INTEGER,
+      DEFAULT_HINT_MAX_AGE_MS,
     ),
   });
 }

@@ -5,6 +5,7 @@ import {
   isLimitExceededError,
   type SiblingSet,
 } from "@distkv/vclock";
+import { type Clock, systemClock } from "./clock.js";
 import { describe } from "./describe.js";
 import { HintQueueFullError, InvalidArgumentError, InvalidQuorumOptionsError } from "./errors.js";
 import type { HintStore } from "./hint-store.js";
@@ -29,6 +30,8 @@ export interface ReplicaInit {
   /** Shared with this node's Coordinator and HintedHandoff. @default a new QuorumStats */
   stats?: QuorumStats;
   logger?: QuorumLogger;
+  /** Stamps new hints with their creation time. @default systemClock */
+  clock?: Clock;
 }
 
 export interface ReplicaWriteRequestOptions {
@@ -52,6 +55,7 @@ export class Replica {
   private readonly codec: Codec;
   private readonly stats: QuorumStats;
   private readonly logger: QuorumLogger;
+  private readonly clock: Clock;
 
   constructor(init: ReplicaInit) {
     if (typeof init?.localId !== "string" || init.localId === "") {
@@ -67,6 +71,7 @@ export class Replica {
     this.codec = init.codec ?? createCodec();
     this.stats = init.stats ?? new QuorumStats();
     this.logger = init.logger ?? silentLogger;
+    this.clock = init.clock ?? systemClock;
     const hints = init.hintStore;
     this.stats.attachPendingHints(() => hints.size);
   }
@@ -94,7 +99,13 @@ export class Replica {
       await this.store.merge(bytes, set, signal === undefined ? undefined : { signal });
       return;
     }
-    const result = await this.hintStore.put(hintFor, bytes, set, this.options.maxHints);
+    const result = await this.hintStore.put(
+      hintFor,
+      bytes,
+      set,
+      this.options.maxHints,
+      this.clock.nowMs(),
+    );
     if (result === "full") {
       this.stats.hintsDropped++;
       this.logger.warn("hint queue full, hint dropped", {

@@ -29,6 +29,8 @@ export interface QuorumStatsSnapshot {
     readonly dropped: number;
     /** Hint deliveries that failed (retried next round). */
     readonly deliveryFailures: number;
+    /** Hints deleted undelivered because they were older than the handoff's `maxAgeMs`. */
+    readonly expired: number;
     /** Hints waiting in this node's hint store now (its `size`; 0 if none is attached). */
     readonly pending: number;
   };
@@ -55,6 +57,7 @@ export class QuorumStats {
   hintsDelivered = 0;
   hintsDropped = 0;
   hintDeliveryFailures = 0;
+  hintsExpired = 0;
   private pendingSource: (() => number) | undefined;
 
   /** Where `hints.pending` comes from (Replica and HintedHandoff attach their hint store). */
@@ -105,6 +108,7 @@ export class QuorumStats {
         delivered: this.hintsDelivered,
         dropped: this.hintsDropped,
         deliveryFailures: this.hintDeliveryFailures,
+        expired: this.hintsExpired,
         pending: this.pendingSource?.() ?? 0,
       },
     };

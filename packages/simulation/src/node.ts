@@ -187,6 +187,7 @@ export class SimNode {
       hintStore: storage,
       codec: init.codec,
       stats,
+      clock: this.clockFor(process, skewMs, "replica.timer"),
       options: init.replica,
     });
     const coordinator = new Coordinator({

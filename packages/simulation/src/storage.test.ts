@@ -109,11 +109,11 @@ test("hints: one per (target, key), merged, bounded, deleted by version, counted
   const { scheduler, disk: d } = disk();
   const p1 = { alive: true, traceId: 1 };
   const s1 = await openStorage(scheduler, d, p1);
-  expect(await run(scheduler, s1.put("n2", key("a"), version("1", "n1"), 3))).toBe("created");
-  expect(await run(scheduler, s1.put("n2", key("a"), version("2", "n3"), 3))).toBe("merged");
-  expect(await run(scheduler, s1.put("n3", key("a"), version("3", "n1"), 3))).toBe("created");
-  expect(await run(scheduler, s1.put("n2", key("b"), version("4", "n1"), 3))).toBe("created");
-  expect(await run(scheduler, s1.put("n2", key("c"), version("5", "n1"), 3))).toBe("full");
+  expect(await run(scheduler, s1.put("n2", key("a"), version("1", "n1"), 3, 0))).toBe("created");
+  expect(await run(scheduler, s1.put("n2", key("a"), version("2", "n3"), 3, 0))).toBe("merged");
+  expect(await run(scheduler, s1.put("n3", key("a"), version("3", "n1"), 3, 0))).toBe("created");
+  expect(await run(scheduler, s1.put("n2", key("b"), version("4", "n1"), 3, 0))).toBe("created");
+  expect(await run(scheduler, s1.put("n2", key("c"), version("5", "n1"), 3, 0))).toBe("full");
   expect(s1.size).toBe(3);
   expect((await s1.targets()).sort()).toEqual(["n2", "n3"]);
   const [h] = await s1.list("n2", 1);
@@ -172,7 +172,7 @@ test("after a failed fsync the storage fails every call until the node restarts"
   const p1 = { alive: true, traceId: 1 };
   const s1 = await openStorage(scheduler, d, p1);
   await run(scheduler, s1.merge(key("k"), version("durable", "n1")));
-  await run(scheduler, s1.put("n2", key("h"), version("hint", "n1"), 10));
+  await run(scheduler, s1.put("n2", key("h"), version("hint", "n1"), 10, 0));
   d.failSync(1);
   await expect(run(scheduler, s1.merge(key("k"), version("failed", "n1", 2)))).rejects.toThrow(
     /injected sync fault/,
@@ -184,7 +184,7 @@ test("after a failed fsync the storage fails every call until the node restarts"
     (): Promise<unknown> => s1.read(key("k")),
     () => s1.read(key("other")),
     () => s1.merge(key("x"), version("y", "n1")),
-    () => s1.put("n2", key("h2"), version("hint", "n1"), 10),
+    () => s1.put("n2", key("h2"), version("hint", "n1"), 10, 0),
     () => s1.list("n2", 10),
     () => s1.targets(),
     () => s1.delete("n2", key("h"), 1),

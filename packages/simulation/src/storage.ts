@@ -344,17 +344,18 @@ export class LsmNodeStorage implements ReplicaStore, HintStore {
     key: Uint8Array,
     set: SiblingSet<Uint8Array>,
     maxHints: number,
+    nowMs: number,
   ): Promise<HintPutResult> {
     const k = hintKey(targetNodeId, key);
     const name = lockName(k);
     return this.lock.run(name, async () => {
       this.checkHealthy();
-      const existing = this.db.getSync(k);
-      if (existing === undefined && this.hintCount >= maxHints) return "full";
-      const merged =
-        existing === undefined ? set : sync(this.options.codec.decodeSiblingSet(existing), set);
+      const bytes = this.db.getSync(k);
+      if (bytes === undefined && this.hintCount >= maxHints) return "full";
+      const existing = bytes === undefined ? undefined : this.decodeHint(bytes);
+      const merged = existing === undefined ? set : sync(existing.set, set);
       await this.write(
-        this.db.put(k, this.options.codec.encodeSiblingSet(merged), {
+        this.db.put(k, this.encodeHint(existing?.createdMs ?? nowMs, merged), {
           sync: this.options.syncWrites,
         }),
       );
@@ -379,14 +380,57 @@ export class LsmNodeStorage implements ReplicaStore, HintStore {
     const prefix = hintPrefix(targetNodeId);
     const out: Hint[] = [];
     for (const [k, v] of this.db.iterator({ prefix, limit })) {
+      const { createdMs, set } = this.decodeHint(v);
       out.push({
         targetNodeId,
         key: k.subarray(prefix.length),
-        set: this.options.codec.decodeSiblingSet(v),
+        set,
         version: this.hintVersion(lockName(k)),
+        createdMs,
       });
     }
     return out;
+  }
+
+  async expire(cutoffMs: number): Promise<number> {
+    this.checkHealthy();
+    const old: Uint8Array[] = [];
+    for (const [k, v] of this.db.iterator({ prefix: Uint8Array.of(HINT_PREFIX) })) {
+      if (this.decodeHint(v).createdMs < cutoffMs) old.push(k);
+    }
+    let n = 0;
+    for (const k of old) {
+      const name = lockName(k);
+      const deleted = await this.lock.run(name, async () => {
+        this.checkHealthy();
+        const v = this.db.getSync(k);
+        if (v === undefined || this.decodeHint(v).createdMs >= cutoffMs) return false;
+        await this.write(this.db.delete(k, { sync: this.options.syncWrites }));
+        this.hintVersions.delete(name);
+        this.hintCount--;
+        return true;
+      });
+      if (deleted) n++;
+    }
+    return n;
+  }
+
+  /** A hint's value, as the server stores it: u8 1, f64 big-endian createdMs, the sibling set. */
+  private encodeHint(createdMs: number, set: SiblingSet<Uint8Array>): Uint8Array {
+    const body = this.options.codec.encodeSiblingSet(set);
+    const out = new Uint8Array(9 + body.length);
+    out[0] = 1;
+    new DataView(out.buffer).setFloat64(1, createdMs);
+    out.set(body, 9);
+    return out;
+  }
+
+  private decodeHint(bytes: Uint8Array): { createdMs: number; set: SiblingSet<Uint8Array> } {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return {
+      createdMs: view.getFloat64(1),
+      set: this.options.codec.decodeSiblingSet(bytes.subarray(9)),
+    };
   }
 
   delete(targetNodeId: string, key: Uint8Array, version: number): Promise<boolean> {

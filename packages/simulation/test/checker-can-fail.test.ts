@@ -38,14 +38,20 @@ test("lww loses acknowledged adds, and the set checker reports them", async () =
 }, 120_000);
 
 test("storage that acknowledges unsynced writes loses them to a power loss", async () => {
-  const r = await runSimulation({ seed: 5, operations: 200, syncWrites: false });
-  expect(r.faults.crashes).toBeGreaterThan(0);
-  expect(r.ok).toBe(false);
-  expect(r.counts.lost).toBeGreaterThan(0);
-  expect(formatFailure(r)).toContain(
-    "reproduce: pnpm simulate --seeds 1 --from 5 --ops 200 --nodes 5 --no-sync --verbose",
+  // Which seeds lose a write depends on every byte written; one of the first few does (in
+  // 2026-12 seeds 6, 8, 14, 21 of 1..23; others showed stale reads from the lost writes).
+  let r: Awaited<ReturnType<typeof runSimulation>> | undefined;
+  for (let seed = 1; seed <= 40 && (r === undefined || r.counts.lost === 0); seed++) {
+    r = await runSimulation({ seed, operations: 200, syncWrites: false });
+  }
+  expect(r!.ok).toBe(false);
+  expect(r!.faults.crashes).toBeGreaterThan(0);
+  expect(r!.counts.lost).toBeGreaterThan(0);
+  const seed = r!.options.seed;
+  expect(formatFailure(r!)).toContain(
+    `reproduce: pnpm simulate --seeds 1 --from ${seed} --ops 200 --nodes 5 --no-sync --verbose`,
   );
   // The same seed with syncing storage loses nothing.
-  const synced = await runSimulation({ seed: 5, operations: 200 });
+  const synced = await runSimulation({ seed, operations: 200 });
   expect(synced.anomalies).toEqual([]);
 }, 120_000);

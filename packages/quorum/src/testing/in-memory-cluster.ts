@@ -86,6 +86,7 @@ export class InMemoryCluster {
         hintStore: hints,
         codec,
         stats,
+        clock: this.clock,
         ...(init.replica === undefined ? {} : { options: init.replica }),
       });
       const coordinator = new Coordinator({

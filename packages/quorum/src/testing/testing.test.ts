@@ -160,10 +160,10 @@ describe("in-memory stores", () => {
 
   test("the hint store merges per (target, key), bounds new pairs, deletes by version", async () => {
     const hints = new InMemoryHintStore();
-    expect(await hints.put("t", utf8("k1"), v("a", "n1"), 2)).toBe("created");
-    expect(await hints.put("t", utf8("k1"), v("b", "n2"), 2)).toBe("merged");
-    expect(await hints.put("u", utf8("k1"), v("c"), 2)).toBe("created");
-    expect(await hints.put("t", utf8("k2"), v("d"), 2)).toBe("full");
+    expect(await hints.put("t", utf8("k1"), v("a", "n1"), 2, 0)).toBe("created");
+    expect(await hints.put("t", utf8("k1"), v("b", "n2"), 2, 0)).toBe("merged");
+    expect(await hints.put("u", utf8("k1"), v("c"), 2, 0)).toBe("created");
+    expect(await hints.put("t", utf8("k2"), v("d"), 2, 0)).toBe("full");
     expect(hints.size).toBe(2);
     expect((await hints.targets()).sort()).toEqual(["t", "u"]);
     const [h] = await hints.list("t", 10);
