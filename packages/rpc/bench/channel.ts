@@ -1,5 +1,5 @@
-// Unary Connect calls vs the multiplexed stream, with and without frame coalescing, at 1 and
-// 64 calls in flight. The server runs in a child process (bench/channel-server.ts); every
+// Unary Connect calls vs the multiplexed stream, with and without frame coalescing, over HTTP/2
+// and over mux-tcp, at 1 and 64 calls in flight. The server runs in a child process (bench/channel-server.ts); every
 // figure comes from this one run, so compare the ratios, not absolute numbers across runs.
 //
 //   pnpm --filter @distkv/rpc bench            (BENCH_SECONDS=3 by default)
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     // Warm up both processes' JIT on every path before anything is measured.
     {
       const u = createDistKVClient({ baseUrl });
-      const p = createPeerClient({ baseUrl });
+      const p = createPeerClient({ baseUrl, transport: "http2" });
       const q = createPipelinedClient({ baseUrl });
       const until = performance.now() + 2000;
       const loop = async (f: (i: number) => Promise<unknown>): Promise<void> => {
@@ -125,6 +125,7 @@ async function main(): Promise<void> {
 
       const peerOff = createPeerClient({
         baseUrl,
+        transport: "http2",
         coalesce: false,
         interceptors: [noCoalesceHeader],
       });
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
       );
       await peerOff.close();
 
-      const peerOn = createPeerClient({ baseUrl });
+      const peerOn = createPeerClient({ baseUrl, transport: "http2" });
       results.push(
         await run("peer mux, coalescing", inFlight, (i) =>
           peerOn.replicaWrite({ key: key(i), siblings: VALUE }),
@@ -143,8 +144,17 @@ async function main(): Promise<void> {
       );
       await peerOn.close();
 
+      const peerTcp = createPeerClient({ baseUrl, transport: "tcp" });
+      results.push(
+        await run("peer mux, coalescing, mux-tcp", inFlight, (i) =>
+          peerTcp.replicaWrite({ key: key(i), siblings: VALUE }),
+        ),
+      );
+      await peerTcp.close();
+
       const pipeOff = createPipelinedClient({
         baseUrl,
+        transport: "http2",
         coalesce: false,
         interceptors: [noCoalesceHeader],
       });
@@ -153,11 +163,19 @@ async function main(): Promise<void> {
       );
       await pipeOff.close();
 
-      const pipeOn = createPipelinedClient({ baseUrl });
+      const pipeOn = createPipelinedClient({ baseUrl, transport: "http2" });
       results.push(
         await run("pipelined put, coalescing", inFlight, (i) => pipeOn.put(key(i), VALUE)),
       );
       await pipeOn.close();
+
+      const pipeTcp = createPipelinedClient({ baseUrl, transport: "tcp" });
+      results.push(
+        await run("pipelined put, coalescing, mux-tcp", inFlight, (i) =>
+          pipeTcp.put(key(i), VALUE),
+        ),
+      );
+      await pipeTcp.close();
     }
   } finally {
     child.stdin.end();
@@ -183,7 +201,9 @@ async function main(): Promise<void> {
     console.log(
       `- ${n} in flight: peer mux coalescing / unary Connect = ${ratio(get("peer mux, coalescing", n), get("unary Connect (h2, binary)", n))}; ` +
         `coalescing / no coalescing = ${ratio(get("peer mux, coalescing", n), get("peer mux, no coalescing", n))}; ` +
-        `pipelined put coalescing / unary Connect = ${ratio(get("pipelined put, coalescing", n), get("unary Connect (h2, binary)", n))}`,
+        `pipelined put coalescing / unary Connect = ${ratio(get("pipelined put, coalescing", n), get("unary Connect (h2, binary)", n))}; ` +
+        `mux-tcp / HTTP/2 stream: peer ${ratio(get("peer mux, coalescing, mux-tcp", n), get("peer mux, coalescing", n))}, ` +
+        `pipelined ${ratio(get("pipelined put, coalescing, mux-tcp", n), get("pipelined put, coalescing", n))}`,
     );
   }
 }

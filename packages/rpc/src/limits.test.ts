@@ -291,61 +291,69 @@ describe("server limits", () => {
     await new Promise<void>((resolve) => session.once("close", () => resolve()));
   });
 
-  it("stops reading a stream at the mux's maxInFlightBytes, and gives the bytes back", async () => {
-    const g = gatedPut();
-    const server = await startServer((r) =>
-      r.service(KVService, {
-        pipeline: createPipelineHandler(
-          { put: g.put },
-          { maxConcurrent: 100, maxInFlightBytes: 250_000 },
-        ),
-      }),
-    );
-    const kv = createPipelinedClient({
-      baseUrl: server.url,
-      maxInFlight: 100,
-      defaultTimeoutMs: 20_000,
-    });
-    defer(() => kv.abort());
-    const value = new Uint8Array(100_000);
-    const puts = Array.from({ length: 10 }, (_, i) => kv.put(`k${i}`, value));
-    await eventually(() => g.state.running === 2);
-    // Room for two 100 KB calls under 250 KB: the third waits however long we wait.
-    await sleep(100);
-    expect(g.state.started).toBe(2);
-    // The message the calls came in is charged to the server's budget until they end.
-    expect(server.usage().inFlightBytes.client).toBeGreaterThan(200_000);
-    g.release();
-    await Promise.all(puts);
-    expect(g.state.started).toBe(10);
-    await eventually(() => server.usage().inFlightBytes.client === 0);
-  });
+  it.each(["tcp", "http2"] as const)(
+    "stops reading a stream at the mux's maxInFlightBytes, and gives the bytes back (%s)",
+    async (transport) => {
+      const g = gatedPut();
+      const server = await startServer((r) =>
+        r.service(KVService, {
+          pipeline: createPipelineHandler(
+            { put: g.put },
+            { maxConcurrent: 100, maxInFlightBytes: 250_000 },
+          ),
+        }),
+      );
+      const kv = createPipelinedClient({
+        baseUrl: server.url,
+        transport,
+        maxInFlight: 100,
+        defaultTimeoutMs: 20_000,
+      });
+      defer(() => kv.abort());
+      const value = new Uint8Array(100_000);
+      const puts = Array.from({ length: 10 }, (_, i) => kv.put(`k${i}`, value));
+      await eventually(() => g.state.running === 2);
+      // Room for two 100 KB calls under 250 KB: the third waits however long we wait.
+      await sleep(100);
+      expect(g.state.started).toBe(2);
+      // The message the calls came in is charged to the server's budget until they end.
+      expect(server.usage().inFlightBytes.client).toBeGreaterThan(200_000);
+      g.release();
+      await Promise.all(puts);
+      expect(g.state.started).toBe(10);
+      await eventually(() => server.usage().inFlightBytes.client === 0);
+    },
+  );
 
-  it("makes a stream wait for room in the server's budget instead of failing it", async () => {
-    const g = gatedPut();
-    const server = await startServer(
-      (r) => r.service(KVService, { pipeline: createPipelineHandler({ put: g.put }) }),
-      { readMaxBytes: 256 * KiB, maxConnectionInFlightBytes: 1 * MiB, maxInFlightBytes: 1 * MiB },
-    );
-    const kv = createPipelinedClient({
-      baseUrl: server.url,
-      maxBatchBytes: 200 * KiB,
-      maxFrameBytes: 250 * KiB,
-      defaultTimeoutMs: 20_000,
-    });
-    defer(() => kv.abort());
-    const value = new Uint8Array(200 * KiB);
-    // One message per call, each charged ~2x 200 KiB: two fit in 1 MiB, the rest wait.
-    const puts = Array.from({ length: 6 }, (_, i) => kv.put(`k${i}`, value));
-    await eventually(() => g.state.running === 2);
-    await sleep(100);
-    expect(g.state.started).toBe(2);
-    expect(server.usage().inFlightBytes.client).toBeLessThanOrEqual(1 * MiB + 64 * KiB);
-    g.release();
-    const results = await Promise.allSettled(puts);
-    expect(results.every((r) => r.status === "fulfilled")).toBe(true);
-    await eventually(() => server.usage().inFlightBytes.client === 0);
-  });
+  it.each(["tcp", "http2"] as const)(
+    "makes a stream wait for room in the server's budget instead of failing it (%s)",
+    async (transport) => {
+      const g = gatedPut();
+      const server = await startServer(
+        (r) => r.service(KVService, { pipeline: createPipelineHandler({ put: g.put }) }),
+        { readMaxBytes: 256 * KiB, maxConnectionInFlightBytes: 1 * MiB, maxInFlightBytes: 1 * MiB },
+      );
+      const kv = createPipelinedClient({
+        baseUrl: server.url,
+        transport,
+        maxBatchBytes: 200 * KiB,
+        maxFrameBytes: 250 * KiB,
+        defaultTimeoutMs: 20_000,
+      });
+      defer(() => kv.abort());
+      const value = new Uint8Array(200 * KiB);
+      // One message per call, each charged ~2x 200 KiB: two fit in 1 MiB, the rest wait.
+      const puts = Array.from({ length: 6 }, (_, i) => kv.put(`k${i}`, value));
+      await eventually(() => g.state.running === 2);
+      await sleep(100);
+      expect(g.state.started).toBe(2);
+      expect(server.usage().inFlightBytes.client).toBeLessThanOrEqual(1 * MiB + 64 * KiB);
+      g.release();
+      const results = await Promise.allSettled(puts);
+      expect(results.every((r) => r.status === "fulfilled")).toBe(true);
+      await eventually(() => server.usage().inFlightBytes.client === 0);
+    },
+  );
 
   it("answers every malformed stream message with INVALID_ARGUMENT before decoding it", async () => {
     const server = await startServer((r) => registerPeerService(r, {}));

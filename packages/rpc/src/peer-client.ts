@@ -4,7 +4,6 @@
  * new kinds added to peer.proto are reachable through `call()` at once.
  */
 
-import { createClient } from "@connectrpc/connect";
 import type {
   ChannelRequest,
   ChannelResponse,
@@ -25,8 +24,8 @@ import { createBodyFactory, type InitOf } from "./mux-typed.js";
 import type { CallBodyOf, ReplyResultOf } from "./mux-wire.js";
 import { type PeerKind, type PeerRequestOf, type PeerResponseOf, peerWire } from "./peer-wire.js";
 import {
-  createStreamTransport,
-  type StreamTransport,
+  createMuxStreamConnection,
+  type MuxStreamConnection,
   type StreamTransportOptions,
 } from "./stream-transport.js";
 
@@ -51,15 +50,14 @@ export class PeerClient {
     CallBodyOf<ChannelRequest>,
     ReplyResultOf<ChannelResponse>
   >;
-  private readonly stream: StreamTransport;
+  private readonly stream: MuxStreamConnection<ChannelRequest, ChannelResponse>;
   private readonly body = createBodyFactory(ChannelRequestSchema);
 
   constructor(options: PeerClientOptions) {
-    this.stream = createStreamTransport(options);
+    this.stream = createMuxStreamConnection(options, PeerService, PeerService.method.channel);
     this.baseUrl = this.stream.baseUrl;
     this.nodeId = options.nodeId ?? "";
-    const client = createClient(PeerService, this.stream.transport);
-    this.mux = new MuxClient((requests, signal) => client.channel(requests, { signal }), peerWire, {
+    this.mux = new MuxClient(this.stream.open, peerWire, {
       ...options,
       peer: options.peer ?? this.baseUrl,
     });

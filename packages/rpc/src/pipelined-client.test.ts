@@ -19,9 +19,9 @@ async function setup(options: Partial<PipelinedClientOptions> = {}) {
 const text = (b: Uint8Array | undefined): string | undefined =>
   b === undefined ? undefined : Buffer.from(b).toString();
 
-describe("createPipelinedClient", () => {
+describe.each(["tcp", "http2"] as const)("createPipelinedClient over %s", (transport) => {
   it("puts, gets and deletes over one stream, with string or byte keys", async () => {
-    const { kv, client } = await setup();
+    const { kv, client } = await setup({ transport });
     const put = await client.put("k", "v");
     expect(put.replicasAcked).toBe(1);
     expect(text(kv.data.get(Buffer.from("k").toString("hex")))).toBe("v");
@@ -36,7 +36,7 @@ describe("createPipelinedClient", () => {
   // Concurrent operations on distinct keys commute, so after all of them the store must equal
   // a sequential model, and every get sees what its own key's earlier writes left.
   it("agrees with a map model under many concurrent operations", async () => {
-    const { kv, client } = await setup({ maxInFlight: 32 });
+    const { kv, client } = await setup({ transport, maxInFlight: 32 });
     await fc.assert(
       fc.asyncProperty(
         fc.uniqueArray(fc.string({ minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 40 }),
@@ -90,7 +90,7 @@ describe("createPipelinedClient", () => {
         }),
       }),
     );
-    const client = createPipelinedClient({ baseUrl: server.url });
+    const client = createPipelinedClient({ baseUrl: server.url, transport });
     defer(() => client.abort());
     await client.get("k", { consistency: Consistency.ALL, timeoutMs: 750 });
     expect(seen?.consistency).toBe(Consistency.ALL);
@@ -105,7 +105,7 @@ describe("createPipelinedClient", () => {
   });
 
   it("works over the Connect protocol on HTTP/2 as well as gRPC", async () => {
-    const { client } = await setup({ protocol: "connect" });
+    const { client } = await setup({ transport: "http2", protocol: "connect" });
     await client.put("a", "1");
     expect(text((await client.get("a")).siblings[0]?.value)).toBe("1");
   });

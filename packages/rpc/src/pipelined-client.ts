@@ -3,7 +3,6 @@
  * KVService.Pipeline stream (HTTP/2), with the mux's deadlines, back-pressure and reconnect.
  * Use it for throughput; the unary client (createDistKVClient) is simpler for a few calls.
  */
-import { createClient } from "@connectrpc/connect";
 import {
   type ConflictPolicy,
   type Consistency,
@@ -32,8 +31,8 @@ import {
   pipelineWire,
 } from "./pipeline-wire.js";
 import {
-  createStreamTransport,
-  type StreamTransport,
+  createMuxStreamConnection,
+  type MuxStreamConnection,
   type StreamTransportOptions,
 } from "./stream-transport.js";
 
@@ -87,18 +86,16 @@ export class PipelinedClient {
     CallBodyOf<PipelineRequest>,
     ReplyResultOf<PipelineResponse>
   >;
-  private readonly stream: StreamTransport;
+  private readonly stream: MuxStreamConnection<PipelineRequest, PipelineResponse>;
   private readonly body = createBodyFactory(PipelineRequestSchema);
 
   constructor(options: PipelinedClientOptions) {
-    this.stream = createStreamTransport(options);
+    this.stream = createMuxStreamConnection(options, KVService, KVService.method.pipeline);
     this.baseUrl = this.stream.baseUrl;
-    const client = createClient(KVService, this.stream.transport);
-    this.mux = new MuxClient(
-      (requests, signal) => client.pipeline(requests, { signal }),
-      pipelineWire,
-      { ...options, peer: options.peer ?? this.baseUrl },
-    );
+    this.mux = new MuxClient(this.stream.open, pipelineWire, {
+      ...options,
+      peer: options.peer ?? this.baseUrl,
+    });
   }
 
   get state(): MuxChannelState {

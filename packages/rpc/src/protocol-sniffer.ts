@@ -5,22 +5,29 @@
  * knows no HTTP/2, so one port serving both needs this step in front of them.
  */
 import type { Socket } from "node:net";
+import { MUX_TCP_MAGIC } from "./tcp-stream.js";
 
 /** RFC 9113 section 3.4; do not change. */
 export const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
-export type SniffedProtocol = "h2c" | "http1";
+export type SniffedProtocol = "h2c" | "http1" | "mux-tcp";
 
 /**
- * Classifies what a connection sent so far: "h2c" once the full preface arrived, "http1" as
- * soon as a byte differs from it, undefined while the bytes are a strict prefix of it.
+ * Classifies what a connection sent so far: "h2c" once the full preface arrived, "mux-tcp"
+ * once the full mux-tcp magic arrived (tcp-stream.ts), "http1" as soon as a byte differs from
+ * both, undefined while the bytes are a strict prefix of one of them.
  */
 export function classifyPrefix(bytes: Uint8Array): SniffedProtocol | undefined {
-  const n = Math.min(bytes.length, HTTP2_PREFACE.length);
+  if (bytes.length === 0) return undefined;
+  const [marker, name] =
+    bytes[0] === MUX_TCP_MAGIC[0]
+      ? ([MUX_TCP_MAGIC, "mux-tcp"] as const)
+      : ([HTTP2_PREFACE, "h2c"] as const);
+  const n = Math.min(bytes.length, marker.length);
   for (let i = 0; i < n; i++) {
-    if (bytes[i] !== HTTP2_PREFACE[i]) return "http1";
+    if (bytes[i] !== marker[i]) return "http1";
   }
-  return bytes.length >= HTTP2_PREFACE.length ? "h2c" : undefined;
+  return bytes.length >= marker.length ? name : undefined;
 }
 
 /**

@@ -5,6 +5,10 @@
  * streams (PeerService.Channel, KVService.Pipeline) need HTTP/2; unary calls work on both, so
  * plain `curl -H 'content-type: application/json' -d '{...}'` works against the same port.
  *
+ * Bidi streams also run over plain TCP on the same port (mux-tcp, tcp-stream.ts): the sniffer
+ * recognises its magic, the connection names its method, and the same handler serves it with
+ * the same meter, budgets and limits, minus the HTTP/2 framing.
+ *
  * Limits, all enforced before the bytes they guard are buffered (README "Limits"):
  * - Two traffic classes, told apart by the service a call goes to: peer traffic (PeerService
  *   by default: replication, read repair, handoff, anti-entropy) and client traffic
@@ -24,15 +28,24 @@ import { setMaxListeners } from "node:events";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
-import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  fromBinary,
+  isMessage,
+  toBinary,
+} from "@bufbuild/protobuf";
 import type {
   ConnectRouter,
   ContextValues,
+  HandlerContext,
   Interceptor,
   MethodImpl,
   ServiceImpl,
 } from "@connectrpc/connect";
-import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues, createHandlerContext } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { ByteBudget, Charge } from "./budget.js";
 import { drainSignalKey, streamMeterKey } from "./context.js";
@@ -40,6 +53,16 @@ import { InvalidArgumentError } from "./errors.js";
 import { PeerService } from "./gen/distkv/v1/peer_pb.js";
 import { sniffProtocol } from "./protocol-sniffer.js";
 import { RequestMeter } from "./request-meter.js";
+import {
+  drained,
+  ENVELOPE_HEADER_BYTES,
+  EnvelopeSplitter,
+  encodeEndEnvelope,
+  encodeEnvelope,
+  FLAG_END_STREAM,
+  MAX_PATH_BYTES,
+  MUX_TCP_MAGIC,
+} from "./tcp-stream.js";
 
 /** The request object Node hands to the handler, HTTP/1 or HTTP/2. */
 export type NodeServerRequest = http.IncomingMessage | http2.Http2ServerRequest;
@@ -407,9 +430,14 @@ interface Conn {
   streams: number;
 }
 
+/** A bidi streaming method's implementation, as registered with the router. */
+type BidiImpl = (requests: AsyncIterable<unknown>, ctx: HandlerContext) => AsyncIterable<unknown>;
+
 interface Route {
   readonly method: DescMethod;
   readonly cls: TrafficClass;
+  /** Bidi methods: the implementation, which mux-tcp connections call directly. */
+  readonly bidi?: BidiImpl;
 }
 
 /** How long a refused HTTP/2 request may go on sending after its answer before it is reset. */
@@ -567,8 +595,16 @@ class OnePortServer implements DistKVServer {
     const peerServices = new Set(this.options.peer.services);
     const classOf = (service: DescService): TrafficClass =>
       peerServices.has(service.typeName) ? "peer" : "client";
-    const record = (method: DescMethod, cls: TrafficClass): void => {
-      this.routeTable.set(`/${method.parent.typeName}/${method.name}`, { method, cls });
+    const record = (method: DescMethod, cls: TrafficClass, impl?: unknown): void => {
+      const bidi =
+        method.methodKind === "bidi_streaming" && typeof impl === "function"
+          ? (impl as BidiImpl)
+          : undefined;
+      this.routeTable.set(`/${method.parent.typeName}/${method.name}`, {
+        method,
+        cls,
+        ...(bidi === undefined ? {} : { bidi }),
+      });
     };
     const limitsOf = (cls: TrafficClass) => ({
       readMaxBytes: this.classes[cls].limits.readMaxBytes,
@@ -583,7 +619,11 @@ class OnePortServer implements DistKVServer {
         opts?: Parameters<ConnectRouter["service"]>[2],
       ) => {
         const cls = classOf(service);
-        for (const m of service.methods) record(m, cls);
+        const impls = implementation as Record<string, unknown>;
+        for (const m of service.methods) {
+          const impl = impls[m.localName];
+          record(m, cls, typeof impl === "function" ? impl.bind(implementation) : undefined);
+        }
         router.service(service, implementation, { ...limitsOf(cls), ...opts });
         return wrapped;
       },
@@ -593,7 +633,7 @@ class OnePortServer implements DistKVServer {
         opts?: Parameters<ConnectRouter["rpc"]>[2],
       ) => {
         const cls = classOf(method.parent);
-        record(method, cls);
+        record(method, cls, impl);
         router.rpc(method, impl, { ...limitsOf(cls), ...opts });
         return wrapped;
       },
@@ -636,7 +676,12 @@ class OnePortServer implements DistKVServer {
     socket.once("close", () => this.sniffing.delete(socket));
     sniffProtocol(socket, this.options.sniffTimeoutMs, (protocol) => {
       this.sniffing.delete(socket);
-      if (protocol === "h2c") {
+      if (protocol === "mux-tcp") {
+        void this.onTcpStream(socket, conn).catch((err: unknown) => {
+          this.options.onError?.(err);
+          socket.destroy();
+        });
+      } else if (protocol === "h2c") {
         this.accepting = conn;
         try {
           this.h2.emit("connection", socket);
@@ -649,6 +694,113 @@ class OnePortServer implements DistKVServer {
         this.h1.emit("connection", socket);
       }
     });
+  }
+
+  /**
+   * A mux-tcp connection (tcp-stream.ts): reads the method path, classifies the connection by
+   * it, and runs the bidi handler with the same meter and budgets as an HTTP/2 stream.
+   */
+  private async onTcpStream(socket: net.Socket, conn: Conn): Promise<void> {
+    const source = socket[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const fixed = MUX_TCP_MAGIC.length + 2;
+    let head: Buffer = Buffer.alloc(0);
+    // The connection's headersTimeoutMs (armed in accept) destroys the socket if this stalls.
+    while (head.length < fixed || head.length < fixed + head.readUInt16BE(MUX_TCP_MAGIC.length)) {
+      if (head.length >= fixed && head.readUInt16BE(MUX_TCP_MAGIC.length) > MAX_PATH_BYTES) {
+        socket.end(
+          encodeEndEnvelope(new ConnectError("method path too long", Code.InvalidArgument)),
+        );
+        return;
+      }
+      const r = await source.next();
+      if (r.done === true) return;
+      head = head.length === 0 ? r.value : Buffer.concat([head, r.value]);
+    }
+    const pathBytes = head.readUInt16BE(MUX_TCP_MAGIC.length);
+    const path = head.toString("utf8", fixed, fixed + pathBytes);
+    const rest = head.subarray(fixed + pathBytes);
+    const route = this.routeTable.get(path);
+    if (route?.bidi === undefined) {
+      socket.end(
+        encodeEndEnvelope(
+          new ConnectError(`no bidi streaming method at "${path}"`, Code.Unimplemented),
+        ),
+      );
+      return;
+    }
+    const cls = this.classes[route.cls];
+    const refusal = this.identify(conn, cls);
+    if (refusal !== undefined) {
+      socket.end(encodeEndEnvelope(refusal));
+      return;
+    }
+    conn.streams++;
+    const charge = new Charge(conn.budget === undefined ? [cls.budget] : [conn.budget, cls.budget]);
+    const ended = new AbortController();
+    socket.once("close", () => {
+      conn.streams--;
+      ended.abort(new ConnectError("the connection closed", Code.Canceled));
+      charge.releaseAll();
+    });
+    let restSent = rest.length === 0;
+    const chunks: AsyncIterator<Uint8Array> = {
+      next: () => {
+        if (restSent) return source.next();
+        restSent = true;
+        return Promise.resolve({ done: false, value: rest });
+      },
+      // Not the socket's own return(), which destroys it: the end envelope has yet to go out.
+      return: async () => ({ done: true, value: undefined }),
+    };
+    const method = route.method as DescMethod & { input: DescMessage; output: DescMessage };
+    const meter = new RequestMeter({
+      source: chunks,
+      charge,
+      readMaxBytes: cls.limits.readMaxBytes,
+      streaming: true,
+      enveloped: true,
+      format: "binary",
+      input: method.input,
+      contentLength: undefined,
+      compressed: false,
+      bodyTimeoutMs: undefined,
+      signal: ended.signal,
+      trafficClass: cls.name,
+      onRefused: () => {
+        this.refusedRequests++;
+      },
+    });
+    const values = createContextValues();
+    values.set(drainSignalKey, this.drain.signal);
+    values.set(streamMeterKey, meter);
+    const ctx = createHandlerContext({
+      service: method.parent,
+      method,
+      protocolName: "distkv-mux-tcp",
+      requestMethod: "POST",
+      url: path,
+      shutdownSignal: this.shutdown.signal,
+      requestSignal: ended.signal,
+      contextValues: values,
+    });
+    let error: ConnectError | undefined;
+    try {
+      const requests = decodeTcpRequests(meter, method.input, cls.limits.readMaxBytes);
+      for await (const reply of route.bidi(requests, ctx)) {
+        if (socket.destroyed) break;
+        const message = isMessage(reply, method.output)
+          ? reply
+          : create(method.output, reply as Record<string, unknown>);
+        const frame = encodeEnvelope(0, toBinary(method.output, message));
+        // Response bytes count against the budgets until they are written (as chargeWrites).
+        const n = frame.length;
+        charge.forceCharge(n);
+        if (!socket.write(frame, () => charge.release(n))) await drained(socket);
+      }
+    } catch (err) {
+      error = ConnectError.from(err);
+    }
+    if (!socket.destroyed) socket.end(encodeEndEnvelope(error));
   }
 
   private onSession(session: http2.ServerHttp2Session): void {
@@ -879,4 +1031,28 @@ class OnePortServer implements DistKVServer {
 /** Creates the one-port server; call start() to listen. */
 export function createDistKVServer(options: DistKVServerOptions): DistKVServer {
   return new OnePortServer(options);
+}
+
+/** The request messages of a mux-tcp stream, from its meter's bytes (one message at a time). */
+async function* decodeTcpRequests(
+  meter: RequestMeter,
+  input: DescMessage,
+  readMaxBytes: number,
+): AsyncGenerator<unknown> {
+  const splitter = new EnvelopeSplitter(readMaxBytes, "request");
+  for await (const chunk of meter) {
+    for (const env of splitter.push(chunk)) {
+      if ((env.flags & FLAG_END_STREAM) !== 0) return;
+      if (env.flags !== 0) {
+        throw new ConnectError(`unsupported envelope flags ${env.flags}`, Code.InvalidArgument);
+      }
+      yield fromBinary(input, env.body, { readUnknownFields: false });
+    }
+  }
+  if (splitter.pendingBytes > 0) {
+    throw new ConnectError(
+      `the stream ended inside a message (${splitter.pendingBytes} bytes of at least ${ENVELOPE_HEADER_BYTES})`,
+      Code.InvalidArgument,
+    );
+  }
 }

@@ -4,7 +4,8 @@ import * as net from "node:net";
  * connection per peer pair, as DESIGN.md wants) through a session manager it can close, and
  * sets no default timeout: the stream lives for as long as the channel.
  */
-import type { Interceptor, Transport } from "@connectrpc/connect";
+import type { DescMethodBiDiStreaming, DescService, MessageShape } from "@bufbuild/protobuf";
+import { createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import {
   createConnectTransport,
   createGrpcTransport,
@@ -12,10 +13,21 @@ import {
   type Http2SessionOptions,
 } from "@connectrpc/connect-node";
 import { normalizeBaseUrl } from "./client.js";
+import type { MuxStreamOpener } from "./mux-client.js";
+import { createTcpStreamOpener, tcpTargetOf } from "./tcp-stream.js";
 
 export interface StreamTransportOptions {
   /** `http://host:port` or `host:port`. */
   baseUrl: string;
+  /**
+   * What carries the stream: "tcp" is the mux-tcp protocol (tcp-stream.ts: length-prefixed
+   * protobuf messages on a plain TCP connection to the same port, several times cheaper per
+   * message); "http2" a Connect/gRPC bidi stream over h2c, for servers other than
+   * createDistKVServer. `protocol` and `http2` apply to "http2" only; "tcp" detects a dead
+   * peer by TCP keepalive (probes after 10 s idle) and by each call's deadline.
+   * @default "tcp"
+   */
+  transport?: "tcp" | "http2";
   /**
    * Wire protocol of the stream; both run over HTTP/2 (h2c for http URLs).
    * @default "grpc"
@@ -88,5 +100,48 @@ export function createStreamTransport(options: StreamTransportOptions): StreamTr
     baseUrl,
     transport,
     close: (reason) => sessionManager.abort(reason),
+  };
+}
+
+/** A mux stream opener for one bidi method, over the transport `options` choose. */
+export interface MuxStreamConnection<I, O> {
+  readonly baseUrl: string;
+  readonly open: MuxStreamOpener<I, O>;
+  /** Closes the connection under the stream (HTTP/2: its session; TCP: the stream does). */
+  close(reason?: Error): void;
+}
+
+export function createMuxStreamConnection<S extends DescService, M extends DescMethodBiDiStreaming>(
+  options: StreamTransportOptions,
+  service: S,
+  method: M,
+): MuxStreamConnection<MessageShape<M["input"]>, MessageShape<M["output"]>> {
+  if ((options.transport ?? "tcp") === "tcp") {
+    const baseUrl = normalizeBaseUrl(options.baseUrl);
+    return {
+      baseUrl,
+      open: createTcpStreamOpener({
+        target: tcpTargetOf(baseUrl),
+        path: `/${service.typeName}/${method.name}`,
+        input: method.input,
+        output: method.output,
+        readMaxBytes: options.readMaxBytes ?? DEFAULT_STREAM_READ_MAX_BYTES,
+      }) as unknown as MuxStreamOpener<MessageShape<M["input"]>, MessageShape<M["output"]>>,
+      close: () => {},
+    };
+  }
+  const stream = createStreamTransport(options);
+  const client = createClient(service, stream.transport) as unknown as Record<
+    string,
+    (
+      requests: AsyncIterable<MessageShape<M["input"]>>,
+      o: { signal: AbortSignal },
+    ) => AsyncIterable<MessageShape<M["output"]>>
+  >;
+  const call = client[method.localName]!;
+  return {
+    baseUrl: stream.baseUrl,
+    open: (requests, signal) => call(requests, { signal }),
+    close: (reason) => stream.close(reason),
   };
 }
