@@ -39,7 +39,12 @@ type WriteOp = { case: "put"; value: PutRequest } | { case: "delete"; value: Del
 
 /** What a handler knows about the call it serves. */
 export interface CallScope {
-  readonly signal: AbortSignal;
+  /**
+   * The caller's cancellation, when the transport already has one (unary Connect calls). Mux
+   * calls pass none: creating a signal per call cost a tenth of a node's CPU, and their work
+   * is bounded by `timeoutMs` anyway (a canceled mux call runs to its end or deadline).
+   */
+  readonly signal?: AbortSignal | undefined;
   /** Milliseconds left until the client's deadline, if it sent one. */
   readonly timeoutMs: number | undefined;
 }
@@ -144,9 +149,11 @@ export class RequestHandler {
     target: string,
     op: WriteOp,
     timeoutMs: number,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
   ): Promise<WriteAnswer> {
-    const res = await this.peers.forNode(target).call("coordinate", { op }, { timeoutMs, signal });
+    const res = await this.peers
+      .forNode(target)
+      .call("coordinate", { op }, signal === undefined ? { timeoutMs } : { timeoutMs, signal });
     if (res.result.case !== op.case) {
       throw new ConnectError(
         `coordinator answered a ${op.case} with ${res.result.case}`,
@@ -161,7 +168,7 @@ export class RequestHandler {
     options: RequestOptions | undefined,
     scope: CallScope,
   ): QuorumRequestOptions {
-    const o: QuorumRequestOptions = { signal: scope.signal };
+    const o: QuorumRequestOptions = scope.signal === undefined ? {} : { signal: scope.signal };
     const consistency = CONSISTENCY[options?.consistency ?? Consistency.UNSPECIFIED];
     if (
       consistency === undefined &&
