@@ -119,10 +119,14 @@ export class RequestHandler {
     const qo = this.quorumOptions(op.value.options, scope);
     const deadline = performance.now() + (qo.timeoutMs ?? this.defaultTimeoutMs);
     // A forwarded request is coordinated here whatever this node thinks: no forwarding loops.
-    // Otherwise: the first live replica coordinates; if forwarding to it fails because it is
-    // unreachable, it is routed around for a moment and the next live replica (maybe this node) is tried.
+    // A replica of the key coordinates its writes itself (Dynamo: any of the top N may; the
+    // dot comes from its own copy), which spares a hop: with N equal to the cluster size no
+    // write is forwarded. Otherwise the first live replica coordinates; if forwarding to it
+    // fails because it is unreachable, it is routed around for a moment and the next live
+    // replica (maybe this node) is tried.
+    const here = forwarded || this.coordinator.isReplica(key);
     for (let attempt = 0; ; attempt++) {
-      const target = forwarded ? this.membership.localId : this.coordinator.coordinatorFor(key);
+      const target = here ? this.membership.localId : this.coordinator.coordinatorFor(key);
       if (target === undefined || target === this.membership.localId || attempt >= 2) {
         const done = this.writes.begin();
         try {
