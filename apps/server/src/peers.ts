@@ -78,7 +78,9 @@ export class PeerPool implements ReplicaTransport {
         options.hintFor === undefined
           ? { key, siblings: payload.bytes }
           : { key, siblings: payload.bytes, hintTargetNodeId: options.hintFor },
-        { timeoutMs: Math.max(1, options.timeoutMs), signal: options.signal },
+        // No signal: the mux call ends by the same deadline, and closing the pool fails it;
+        // reading options.signal would create an AbortController per replica call.
+        { timeoutMs: Math.max(1, options.timeoutMs) },
       ),
     );
   }
@@ -90,10 +92,7 @@ export class PeerPool implements ReplicaTransport {
   ): Promise<SiblingSet<Uint8Array> | undefined> {
     const res = await this.observe(
       nodeId,
-      this.forNode(nodeId).replicaRead(key, {
-        timeoutMs: Math.max(1, options.timeoutMs),
-        signal: options.signal,
-      }),
+      this.forNode(nodeId).replicaRead(key, { timeoutMs: Math.max(1, options.timeoutMs) }),
     );
     return res.found ? decodeSiblingSet(res.siblings) : undefined;
   }

@@ -15,7 +15,9 @@ export interface SiblingPayload {
 export interface ReplicaCallOptions {
   /**
    * Aborts when the request's deadline passes or its component stops. The call must then settle
-   * promptly (reject); its effect on the replica may or may not have happened.
+   * promptly (reject); its effect on the replica may or may not have happened. A transport
+   * whose calls end by `timeoutMs` on their own and are failed when it closes need not read it
+   * (reading it creates it).
    */
   readonly signal: AbortSignal;
   /** The request's deadline, in the coordinator clock's `nowMs()` terms. */

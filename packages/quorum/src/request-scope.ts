@@ -131,10 +131,17 @@ export class RequestScope<T> {
     });
   }
 
-  /** Options for a replica call made now. */
+  /**
+   * Options for a replica call made now. `signal` is made on first read: a transport whose
+   * calls carry the deadline themselves (the server's peer channel) never reads it, and then
+   * the request creates and aborts no AbortController at all.
+   */
   callOptions(): ReplicaCallOptions {
+    const scope = this;
     return {
-      signal: this.signal,
+      get signal(): AbortSignal {
+        return scope.signal;
+      },
       deadlineMs: this.deadlineMs,
       timeoutMs: Math.max(0, this.deadlineMs - this.clock.nowMs()),
     };
