@@ -413,6 +413,10 @@ export type StreamingStatus = Message<"distkv.v1.StreamingStatus"> & {
   keysScanned: bigint;
 
   /**
+   * Join: distinct keys this node did not have before (every source streams its copy, and a
+   * key counts once). Decommission: copies handed over (a key that goes to two new replicas
+   * counts twice).
+   *
    * @generated from field: uint64 keys_moved = 3;
    */
   keysMoved: bigint;
