@@ -1,3 +1,4 @@
+import { EventHeap } from "@distkv/gossip/testing";
 import { InvalidSimulationOptionsError } from "./errors.js";
 
 /**
@@ -18,56 +19,6 @@ interface SimEvent {
   readonly kind: number;
   readonly fn: () => void;
   cancelled: boolean;
-}
-
-function before(a: SimEvent, b: SimEvent): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-}
-
-/** A binary min-heap of events by (time, creation order). */
-class EventHeap {
-  private readonly heap: SimEvent[] = [];
-
-  get size(): number {
-    return this.heap.length;
-  }
-
-  peek(): SimEvent | undefined {
-    return this.heap[0];
-  }
-
-  push(e: SimEvent): void {
-    const h = this.heap;
-    h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-
-  pop(): SimEvent | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last !== undefined) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
 }
 
 /** Resolves once every microtask queued so far, and every one those queue, has run. */
@@ -120,7 +71,7 @@ export class TraceHash {
 export class Scheduler {
   private time = 0;
   private seq = 0;
-  private readonly queue = new EventHeap();
+  private readonly queue = new EventHeap<SimEvent>();
   private readonly kinds = new Map<string, number>();
   private readonly trace = new TraceHash();
   private dispatched = 0;

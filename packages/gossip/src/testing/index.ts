@@ -4,6 +4,7 @@
  * and simulations, of this package and of the server's cluster suites. Not for production.
  */
 
+export { EventHeap, type TimedEvent } from "./event-heap.js";
 export { SeededRandom } from "./seeded-random.js";
 export { SimCluster, type SimClusterInit, type SimNodeOptions } from "./sim-cluster.js";
 export {

@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.js";
 import { GossipError } from "../errors.js";
 import type { Transport, TransportHandler } from "../transport.js";
+import { EventHeap } from "./event-heap.js";
 import { SeededRandom } from "./seeded-random.js";
 
 /** Conditions of a directed link (or the default for all links). */
@@ -66,56 +67,6 @@ class SimHost {
   constructor(readonly address: string) {}
 }
 
-/** A binary min-heap of events by (at, seq). */
-class EventQueue {
-  private readonly heap: SimEvent[] = [];
-
-  get size(): number {
-    return this.heap.length;
-  }
-
-  peek(): SimEvent | undefined {
-    return this.heap[0];
-  }
-
-  push(e: SimEvent): void {
-    const h = this.heap;
-    h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-
-  pop(): SimEvent | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last !== undefined) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-function before(a: SimEvent, b: SimEvent): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-}
-
 function resolveLink(c: LinkConditions, base?: ResolvedLink): ResolvedLink {
   const lossProbability = c.lossProbability ?? base?.lossProbability ?? 0;
   const minDelayMs = c.minDelayMs ?? base?.minDelayMs ?? 1;
@@ -153,7 +104,7 @@ export class SimNetwork {
   readonly seed: number;
   readonly epochMs: number;
   private readonly rng: SeededRandom;
-  private readonly queue = new EventQueue();
+  private readonly queue = new EventHeap<SimEvent>();
   private readonly hosts = new Map<string, SimHost>();
   private readonly links = new Map<string, ResolvedLink>();
   private readonly groups = new Map<string, number>();
