@@ -23,6 +23,11 @@ export class KeyLock {
     }
   }
 
+  /** Whether a section for `key` is running or waiting. */
+  held(key: string): boolean {
+    return this.tails.has(key);
+  }
+
   get size(): number {
     return this.tails.size;
   }
