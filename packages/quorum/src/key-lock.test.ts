@@ -47,4 +47,27 @@ describe("KeyLock", () => {
     const release = await lock.acquire("k", never, aborted);
     release();
   });
+
+  test("a signal getter is called only when the caller has to wait", async () => {
+    const lock = new KeyLock();
+    let asked = 0;
+    const controller = new AbortController();
+    const getter = () => {
+      asked++;
+      return controller.signal;
+    };
+    const first = await lock.acquire("k", getter, aborted);
+    expect(asked).toBe(0);
+    const second = lock.acquire("k", getter, aborted);
+    expect(asked).toBe(1);
+    expect(await isSettled(second)).toBe(false);
+    controller.abort();
+    await expect(second).rejects.toThrow("aborted");
+    const third = lock.acquire("k", never, aborted);
+    expect(await isSettled(third)).toBe(false);
+    first();
+    (await third)();
+    await new Promise((r) => setImmediate(r));
+    expect(lock.size).toBe(0);
+  });
 });

@@ -14,10 +14,35 @@ export class KeyLock {
 
   /**
    * Resolves with a release function once the caller holds the lock for `id`. Rejects with
-   * `onAbort()` if `signal` aborts first (the caller then never holds it).
+   * `onAbort()` if `signal` aborts first (the caller then never holds it). `signal` may be a
+   * function that returns it: it is then called only if the caller has to wait (nobody holds
+   * the lock: granted without looking at any signal), so an uncontended lock costs no
+   * AbortSignal; such a caller checks for itself that it has not given up before asking.
    */
-  acquire(id: string, signal: AbortSignal, onAbort: () => Error): Promise<() => void> {
-    const prev = this.tails.get(id) ?? Promise.resolve();
+  acquire(
+    id: string,
+    signalOrGetter: AbortSignal | (() => AbortSignal),
+    onAbort: () => Error,
+  ): Promise<() => void> {
+    const held = this.tails.get(id);
+    if (held === undefined && typeof signalOrGetter === "function") {
+      let releaseSlot!: () => void;
+      const slot = new Promise<void>((resolve) => {
+        releaseSlot = resolve;
+      });
+      this.tails.set(id, slot);
+      void slot.then(() => {
+        if (this.tails.get(id) === slot) this.tails.delete(id);
+      });
+      let released = false;
+      return Promise.resolve(() => {
+        if (released) return;
+        released = true;
+        releaseSlot();
+      });
+    }
+    const signal = typeof signalOrGetter === "function" ? signalOrGetter() : signalOrGetter;
+    const prev = held ?? Promise.resolve();
     let releaseSlot!: () => void;
     const slot = new Promise<void>((resolve) => {
       releaseSlot = resolve;

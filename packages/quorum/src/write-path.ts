@@ -129,10 +129,11 @@ export function runWrite(core: CoordinatorCore, p: WriteParams): Promise<WriteRe
 
   const run = async () => {
     let release: () => void;
+    if (scope.settled) return; // aborted before it started: nothing was written
     try {
       release = await core.lock.acquire(
         keyId(key),
-        scope.answerSignal,
+        () => scope.answerSignal,
         () => new AbortedError("gave up waiting for the key lock"),
       );
     } catch {
