@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FrameBatcher } from "./frame-batcher.js";
+import { resolveMuxServerOptions } from "./mux-server.js";
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -46,6 +47,25 @@ describe("FrameBatcher", () => {
     expect(sent).toEqual([[1, 2], [3], [4], [5]]);
   });
 
+  it("flushes as soon as a batch holds maxBatchFrames frames; the rest waits for the turn", async () => {
+    const sent: number[][] = [];
+    const b = new FrameBatcher<number>((f) => sent.push(f), {
+      coalesce: true,
+      maxBatchBytes: 1 << 20,
+      maxBatchFrames: 3,
+    });
+    for (let i = 1; i <= 7; i++) b.add(i, 10);
+    // Two full batches went out synchronously, without waiting for the turn to end.
+    expect(sent).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    expect(b.pending).toBe(1);
+    await turn();
+    expect(sent).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+    expect(b.stats).toEqual({ messages: 3, frames: 7 });
+  });
+
   it("discard drops batched frames and the scheduled flush", async () => {
     const sent: number[][] = [];
     const b = new FrameBatcher<number>((f) => sent.push(f), { coalesce: true, maxBatchBytes: 100 });
@@ -54,5 +74,12 @@ describe("FrameBatcher", () => {
     await turn();
     expect(sent).toEqual([]);
     expect(b.pending).toBe(0);
+  });
+
+  it("the mux server batches 16 replies per message by default and validates the option", () => {
+    expect(resolveMuxServerOptions().maxBatchFrames).toBe(16);
+    expect(resolveMuxServerOptions({ maxBatchFrames: 1 }).maxBatchFrames).toBe(1);
+    expect(() => resolveMuxServerOptions({ maxBatchFrames: 0 })).toThrow(/maxBatchFrames/);
+    expect(() => resolveMuxServerOptions({ maxBatchFrames: 1.5 })).toThrow(/maxBatchFrames/);
   });
 });

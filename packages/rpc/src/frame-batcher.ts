@@ -7,13 +7,18 @@
  * frame, a read and a decode on the other side) is paid once per turn.
  *
  * A batch is flushed early when it would pass `maxBatchBytes`, so one message stays below the
- * receiver's per-message limit (connect-node's readMaxBytes).
+ * receiver's per-message limit (connect-node's readMaxBytes), and when it holds
+ * `maxBatchFrames` frames, so the receiver can start on the first frames of a turn while the
+ * sender is still producing the rest (one message per turn made the two ends of a pipeline
+ * take turns, each idle while the other worked).
  */
 export interface FrameBatcherOptions {
   /** Off: every frame is its own message (one write per frame). */
   readonly coalesce: boolean;
   /** Flush before the estimated size of a batch passes this. */
   readonly maxBatchBytes: number;
+  /** Flush once a batch holds this many frames. @default unlimited */
+  readonly maxBatchFrames?: number;
 }
 
 export interface FrameBatcherStats {
@@ -52,6 +57,10 @@ export class FrameBatcher<F> {
     }
     this.batch.push(frame);
     this.batchBytes += bytes;
+    if (this.batch.length >= (this.options.maxBatchFrames ?? Number.POSITIVE_INFINITY)) {
+      this.flush();
+      return;
+    }
     if (this.scheduled === undefined) {
       this.scheduled = setImmediate(() => {
         this.scheduled = undefined;

@@ -84,6 +84,12 @@ export interface MuxServerOptions {
    */
   maxBatchBytes?: number;
   /**
+   * Flush a coalesced reply message once it holds this many replies, so the client works on
+   * the first replies of a turn while the server produces the rest (see docs/benchmarks.md).
+   * @default 16
+   */
+  maxBatchFrames?: number;
+  /**
    * Largest single reply (estimated bytes). A larger result is replaced by a
    * RESOURCE_EXHAUSTED error frame, so one oversized reply cannot break the stream (and every
    * other call on it) by passing the client's per-message read limit.
@@ -107,6 +113,7 @@ export const DEFAULT_MUX_SERVER_MAX_IN_FLIGHT_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MUX_SERVER_TIMEOUT_MS = 30_000;
 export const DEFAULT_MUX_SERVER_MAX_FRAME_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MUX_SERVER_MAX_TIMEOUT_MS = 300_000;
+export const DEFAULT_MUX_SERVER_MAX_BATCH_FRAMES = 16;
 
 export type ResolvedMuxServerOptions = Readonly<Required<MuxServerOptions>>;
 
@@ -116,6 +123,7 @@ export function resolveMuxServerOptions(options: MuxServerOptions = {}): Resolve
     maxInFlightBytes: options.maxInFlightBytes ?? DEFAULT_MUX_SERVER_MAX_IN_FLIGHT_BYTES,
     coalesce: options.coalesce ?? true,
     maxBatchBytes: options.maxBatchBytes ?? 1024 * 1024,
+    maxBatchFrames: options.maxBatchFrames ?? DEFAULT_MUX_SERVER_MAX_BATCH_FRAMES,
     maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MUX_SERVER_MAX_FRAME_BYTES,
     defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_MUX_SERVER_TIMEOUT_MS,
     maxTimeoutMs: options.maxTimeoutMs ?? DEFAULT_MUX_SERVER_MAX_TIMEOUT_MS,
@@ -124,6 +132,7 @@ export function resolveMuxServerOptions(options: MuxServerOptions = {}): Resolve
     "maxConcurrent",
     "maxInFlightBytes",
     "maxBatchBytes",
+    "maxBatchFrames",
     "maxFrameBytes",
     "defaultTimeoutMs",
     "maxTimeoutMs",
@@ -229,7 +238,11 @@ async function* serveStream<TReq, TRes, TBody, TResult>(
   const batcher = new FrameBatcher<MuxReplyFrame<TResult>>(
     (frames, bytes) =>
       out.push({ message: wire.encodeReplies(frames), calls: frames.length, bytes }),
-    { coalesce: opts.coalesce, maxBatchBytes: opts.maxBatchBytes },
+    {
+      coalesce: opts.coalesce,
+      maxBatchBytes: opts.maxBatchBytes,
+      maxBatchFrames: opts.maxBatchFrames,
+    },
   );
   let inputDone = false;
   let draining = false;
