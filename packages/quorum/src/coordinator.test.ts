@@ -27,6 +27,32 @@ function cluster(
 }
 
 describe("basic reads and writes", () => {
+  test("a read whose one replica is this node is the local store's answer, without a request scope", async () => {
+    const c = cluster(1, { quorum: { replicas: 1, readQuorum: 1, writeQuorum: 1 } });
+    const node = c.node("node-1");
+    await node.coordinator.put("k", utf8("v1"));
+    await node.coordinator.put("k", utf8("v2"));
+    await c.settle();
+    expect(node.coordinator.activeOperations).toBe(0);
+    const reading = node.coordinator.get("k");
+    // The general path keeps a scope open until its background work ends; this one has none.
+    expect(node.coordinator.activeOperations).toBe(0);
+    const got = await reading;
+    expect(valuesOf(got)).toEqual(["v2"]);
+    expect(got.replicasAnswered).toBe(1);
+    // The context covers what was read: a put with it replaces the value, no sibling.
+    await node.coordinator.put("k", utf8("v3"), { context: got.context });
+    expect(valuesOf(await node.coordinator.get("k"))).toEqual(["v3"]);
+    expect((await node.coordinator.get("missing")).found).toBe(false);
+
+    // A failing store read is an UnavailableError naming this node, as on the general path.
+    node.store.read = () => Promise.reject(new Error("disk on fire"));
+    const e = (await rejection(node.coordinator.get("k"))) as UnavailableError;
+    expect(e).toMatchObject({ name: "UnavailableError", needed: 1, answered: 0 });
+    expect(e.failed).toMatchObject([{ nodeId: "node-1", reason: "error" }]);
+    expect(e.failed[0]!.message).toMatch(/disk on fire/);
+  });
+
   test("a put is read back through another coordinator, and a delete hides it", async () => {
     const c = cluster(5);
     const key = "user:42";
