@@ -120,8 +120,9 @@ export class NodeStorage implements ReplicaStore, HintStore {
    */
   read(key: Uint8Array): Promise<StoredSet | undefined> {
     const k = dataKey(key);
-    const name = lockName(k);
-    if (!this.lock.held(name)) {
+    // No lock held at all (a read-only load): no need for the key's lock name either.
+    const name = this.lock.size === 0 ? undefined : lockName(k);
+    if (name === undefined || !this.lock.held(name)) {
       // No write of this key in progress, so nothing unfinished to hide: read at once (the
       // lock's promises were a visible share of a read's cost).
       try {

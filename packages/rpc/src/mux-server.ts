@@ -145,14 +145,28 @@ export function resolveMuxServerOptions(options: MuxServerOptions = {}): Resolve
 }
 
 /**
- * A call in progress. Its AbortController is created only when the handler reads
- * `ctx.signal`: most handlers never do, and a controller per call was a visible share of a
- * node's CPU. `abortReason` records an abort that happened before anyone asked.
+ * A call in progress, which is also its handler's context. Its AbortController is created only
+ * when the handler reads `signal`: most handlers never do, and a controller per call was a
+ * visible share of a node's CPU. `abortReason` records an abort that happened before anyone
+ * asked. Deadlines are enforced by one timer per stream (see `serveStream`), not one per call.
  */
-interface Running {
-  ac: AbortController | undefined;
-  abortReason: unknown;
-  timer: NodeJS.Timeout | undefined;
+class Running implements MuxHandlerContext {
+  ac: AbortController | undefined = undefined;
+  abortReason: unknown = undefined;
+  constructor(
+    readonly kind: string,
+    readonly deadline: number,
+    readonly timeoutMs: number,
+    readonly stream: HandlerContext,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.ac === undefined) {
+      this.ac = new AbortController();
+      if (this.abortReason !== undefined) this.ac.abort(this.abortReason);
+    }
+    return this.ac.signal;
+  }
 }
 
 function abortRunning(r: Running, reason: unknown): void {
@@ -248,13 +262,46 @@ async function* serveStream<TReq, TRes, TBody, TResult>(
   let draining = false;
   let finished = false;
 
+  // One timer per stream, set for the earliest deadline of the calls running when it was set:
+  // it fires, aborts the calls past their deadline and is set again for the next one. Calls
+  // normally end long before their deadline, so it rarely fires; a timer per call (created
+  // and cleared every call) cost more than the rest of the call's bookkeeping.
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  let deadlineAt = Number.POSITIVE_INFINITY;
+  const armDeadlines = (at: number): void => {
+    if (at >= deadlineAt || finished) return;
+    if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
+    deadlineAt = at;
+    deadlineTimer = setTimeout(expireDeadlines, Math.max(1, Math.ceil(at - performance.now())));
+  };
+  const expireDeadlines = (): void => {
+    deadlineTimer = undefined;
+    deadlineAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const r of running.values()) {
+      if (r.abortReason !== undefined) continue;
+      if (r.deadline <= now) {
+        abortRunning(
+          r,
+          new DeadlineExceededError(
+            `${r.kind} call exceeded its ${r.timeoutMs} ms deadline`,
+            r.timeoutMs,
+          ),
+        );
+      } else if (r.deadline < next) {
+        next = r.deadline;
+      }
+    }
+    if (next !== Number.POSITIVE_INFINITY) armDeadlines(next);
+  };
+
   const finish = (err?: unknown): void => {
     if (finished) return;
     finished = true;
-    for (const r of running.values()) {
-      if (r.timer !== undefined) clearTimeout(r.timer);
-      abortRunning(r, new CanceledError("the stream ended"));
-    }
+    if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
+    deadlineTimer = undefined;
+    for (const r of running.values()) abortRunning(r, new CanceledError("the stream ended"));
     running.clear();
     for (const share of [...shares]) share.endAll();
     // Wake a reader waiting for room; it sees `finished` and stops.
@@ -321,35 +368,15 @@ async function* serveStream<TReq, TRes, TBody, TResult>(
     }
     const timeoutMs =
       call.timeoutMs > 0 ? Math.min(call.timeoutMs, opts.maxTimeoutMs) : opts.defaultTimeoutMs;
-    const r: Running = { ac: undefined, abortReason: undefined, timer: undefined };
-    r.timer = setTimeout(() => {
-      r.timer = undefined;
-      abortRunning(
-        r,
-        new DeadlineExceededError(`${kind} call exceeded its ${timeoutMs} ms deadline`, timeoutMs),
-      );
-    }, timeoutMs);
+    const r = new Running(kind, performance.now() + timeoutMs, timeoutMs, ctx);
     running.set(call.id, r);
-    const hctx: MuxHandlerContext = {
-      kind,
-      get signal(): AbortSignal {
-        if (r.ac === undefined) {
-          r.ac = new AbortController();
-          if (r.abortReason !== undefined) r.ac.abort(r.abortReason);
-        }
-        return r.ac.signal;
-      },
-      deadline: performance.now() + timeoutMs,
-      timeoutMs,
-      stream: ctx,
-    };
+    armDeadlines(r.deadline);
     const done = (frame: MuxReplyFrame<TResult>, bytes: number): void => {
       if (running.get(call.id) !== r) {
         // The stream ended meanwhile; its accounting went with it.
         return;
       }
       running.delete(call.id);
-      if (r.timer !== undefined) clearTimeout(r.timer);
       share?.end();
       if (r.abortReason !== undefined) {
         // Canceled or past its deadline: the caller no longer waits for this reply.
@@ -361,7 +388,7 @@ async function* serveStream<TReq, TRes, TBody, TResult>(
     };
     let result: TResult | Promise<TResult>;
     try {
-      result = handler(body, hctx);
+      result = handler(body, r);
     } catch (err) {
       const message = messageOf(err);
       done(

@@ -104,6 +104,40 @@ describe("mux over a real stream", () => {
     expect((await c.ping()).nodeId).toBe("");
   });
 
+  it("the server aborts each call at its own deadline, one after the other", async () => {
+    const aborted: { key: string; reason: unknown }[] = [];
+    const started: string[] = [];
+    const server = await peerServer(
+      {
+        replicaRead: (req, ctx) => {
+          started.push(text(req.key));
+          ctx.signal.addEventListener("abort", () =>
+            aborted.push({ key: text(req.key), reason: ctx.signal.reason }),
+          );
+          return new Promise(() => {}); // never answers
+        },
+      },
+      // Caps every call's deadline far below the client's, so only the server's deadline
+      // timer can abort these calls.
+      { maxTimeoutMs: 200 },
+    );
+    const c = client(server.url);
+    const pending = [c.replicaRead(bytes("first"), { timeoutMs: 60_000 })];
+    await eventually(() => started.length === 1);
+    await sleep(50);
+    pending.push(c.replicaRead(bytes("second"), { timeoutMs: 60_000 }));
+    for (const p of pending) p.catch(() => {}); // unanswered until the client closes
+    // The stream's one timer fires for the first deadline, then is set again for the second.
+    await eventually(() => aborted.length === 2);
+    expect(aborted.map((a) => a.key)).toEqual(["first", "second"]);
+    for (const a of aborted) {
+      expect(isDeadlineExceededError(a.reason)).toBe(true);
+      expect((a.reason as Error).message).toMatch(/replicaRead call exceeded its 200 ms deadline/);
+    }
+    // The channel still works.
+    expect((await c.ping()).nodeId).toBe("");
+  });
+
   it("aborting a call's signal fails it with CanceledError and cancels the server handler", async () => {
     const seen = gate<MuxHandlerContext>();
     const server = await peerServer({
