@@ -63,6 +63,8 @@ class FakeNode implements AntiEntropyStore {
   clockOffsetMs = 0;
   /** Runs before a peer call of this kind is served here (to inject races). */
   beforeServe: Partial<Record<AntiEntropyCallKind, () => Promise<void> | void>> = {};
+  /** Hand recordWrite the decoded set too, as the server's storage does. */
+  passSet = true;
 
   constructor(readonly id: string) {}
 
@@ -99,12 +101,13 @@ class FakeNode implements AntiEntropyStore {
   async merge(key: Uint8Array, siblings: Uint8Array) {
     const k = latin1(key);
     const current = this.data.get(k);
-    const merged =
+    const set =
       current === undefined
-        ? siblings
-        : encodeSiblingSet(sync(decodeSiblingSet(current), decodeSiblingSet(siblings)));
+        ? decodeSiblingSet(siblings)
+        : sync(decodeSiblingSet(current), decodeSiblingSet(siblings));
+    const merged = current === undefined ? siblings : encodeSiblingSet(set);
     this.data.set(k, merged);
-    this.ae.recordWrite(key, merged);
+    this.ae.recordWrite(key, merged, this.passSet ? set : undefined);
     return merged;
   }
 
@@ -570,6 +573,29 @@ describe("tombstone GC", () => {
     for (const n of c.nodes.values()) expect(n.valuesOf("gone")).toBeUndefined();
     await roundEverywhere(c);
     for (const n of c.nodes.values()) expect(n.valuesOf("gone")).toBeUndefined();
+  });
+
+  it("a tombstone written after the trees were built is indexed whether or not its recorder passed the set", async () => {
+    for (const passSet of [true, false]) {
+      const c = new FakeCluster(["n1", "n2", "n3"]);
+      cluster = c;
+      for (const n of c.nodes.values()) n.passSet = passSet;
+      for (let i = 0; i < 20; i++) c.write(`k${i}`, "v");
+      await c.start();
+      c.nowMs = T0 + 1000;
+      for (let i = 0; i < 5; i++) c.write(`k${i}`, null);
+      c.write("k5", null);
+      c.write("k5", "back"); // a value again: not a tombstone any more
+      c.nowMs = T0 + 1000 + GRACE - 1;
+      expect((await c.node("n1").ae.runRound()).tombstonesPurged).toBe(0);
+      c.nowMs = T0 + 1000 + GRACE;
+      expect((await c.node("n1").ae.runRound()).tombstonesPurged).toBe(5);
+      for (const n of c.nodes.values()) {
+        expect(n.valuesOf("k0")).toBeUndefined();
+        expect(n.valuesOf("k5")).toEqual(["back"]);
+      }
+      await c.stop();
+    }
   });
 
   it("a replica whose clock lags does not confirm until the grace period passed by its clock", async () => {

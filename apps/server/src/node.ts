@@ -422,7 +422,7 @@ function compose(
       logger: log.forComponent("distkv:anti-entropy"),
     },
   );
-  storage.onDataWrite = (key, stored) => antiEntropy.recordWrite(key, stored);
+  storage.onDataWrite = (key, stored, set) => antiEntropy.recordWrite(key, stored, set);
   membership.onRingChange(() => antiEntropy.ringChanged());
   let decommissioning: Promise<void> | undefined;
   const parts = {

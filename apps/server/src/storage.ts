@@ -95,9 +95,12 @@ export class NodeStorage implements ReplicaStore, HintStore {
   private readonly openedMs = Date.now();
   /**
    * Called, under the key's lock, after every change of a stored sibling set with the bytes
-   * now stored (undefined after a purge): anti-entropy keeps its Merkle trees current with it.
+   * now stored (undefined after a purge) and, when at hand, the set they encode: anti-entropy
+   * keeps its Merkle trees current with it.
    */
-  onDataWrite: ((key: Uint8Array, stored: Uint8Array | undefined) => void) | undefined;
+  onDataWrite:
+    | ((key: Uint8Array, stored: Uint8Array | undefined, set?: StoredSet) => void)
+    | undefined;
 
   private constructor(
     readonly db: Db,
@@ -201,7 +204,7 @@ export class NodeStorage implements ReplicaStore, HintStore {
     const encoded = encodeSiblingSet(merged);
     if (currentBytes === undefined || !sameBytes(currentBytes, encoded)) {
       await this.write(this.db.put(k, encoded, { sync: this.options.syncWrites }));
-      this.onDataWrite?.(k.subarray(1), encoded);
+      this.onDataWrite?.(k.subarray(1), encoded, merged);
     }
     return { set: merged, created: currentBytes === undefined };
   }
