@@ -88,6 +88,15 @@ export function runRead(core: CoordinatorCore, p: ReadParams): Promise<GetResult
   const { key, needed } = p;
   const local = core.localId;
   const preference = core.ring().preferenceList(key, core.options.replicas);
+  if (
+    preference.length === 1 &&
+    preference[0] === local &&
+    needed === 1 &&
+    p.signal === undefined
+  ) {
+    // N = 1 on this node: the common case of readLocalOnly, without the lists below.
+    return readLocalOnly(core, p, []);
+  }
   const alive = preference.filter((id) => core.isAlive(id));
   const failures: ReplicaFailure[] = preference
     .filter((id) => !core.isAlive(id))
