@@ -95,6 +95,35 @@ describe("every workload against a one-node DistKV", () => {
   }
 });
 
+describe("a three-node DistKV target", () => {
+  it("takes quorum writes as soon as it is started (every node on every ring)", async () => {
+    const registry = new CleanupRegistry();
+    try {
+      const dir = await mkdtemp(join(tmpdir(), "distkv-bench-smoke-"));
+      registry.addDir(dir);
+      const target = await startTarget(
+        "distkv",
+        resolveBenchOptions({ ...small, distkv: { nodes: 3 } }),
+        {
+          dataDir: dir,
+          cleanup: registry,
+          log: quiet,
+        },
+      );
+      registry.add("client", () => target.stop());
+      // At once, W = 2 of N = 3 through every node: a node still joining would fail these.
+      const writes = Array.from({ length: 150 }, (_, i) =>
+        target.connection(i).put(`early${i}`, new Uint8Array([i & 0xff])),
+      );
+      const outcomes = await Promise.allSettled(writes);
+      expect(outcomes.filter((o) => o.status === "rejected")).toEqual([]);
+      expect(await target.connection(1).get("early7")).toEqual(new Uint8Array([7]));
+    } finally {
+      await registry.runAll();
+    }
+  });
+});
+
 describe("runBenchmark", () => {
   it("measures, writes JSON and chart, skips missing servers naming their package, cleans up", async () => {
     const before = benchDirs();

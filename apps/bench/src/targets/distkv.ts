@@ -10,6 +10,7 @@ import {
   Consistency,
   createDistKVClient,
   createPipelinedClient,
+  NodeState,
   type PipelinedCallOptions,
   type PipelinedClient,
 } from "@distkv/rpc";
@@ -213,20 +214,30 @@ export async function startDistKV(
   };
 }
 
-/** Waits until every node's cluster.status reports all nodes alive. */
+/** How many members a node's status shows alive and on the ring (not joining, leaving, suspect or dead). */
+export function ringMembers(status: { readonly nodes: readonly { state: NodeState }[] }): number {
+  return status.nodes.filter((n) => n.state === NodeState.ALIVE).length;
+}
+
+/**
+ * Waits until every node's cluster.status lists all nodes as alive members of the ring. A node
+ * still `joining` already counts among the alive nodes, but is not on the ring yet: a write
+ * sent then fails (a node whose ring holds only itself cannot reach W = 2 with N = 3), which is
+ * how early load-phase writes failed with "the ring has only 1 of the 3 replicas".
+ */
 async function waitForMembership(addresses: readonly string[], signal?: AbortSignal) {
   const clients = addresses.map((a) => createDistKVClient({ baseUrl: a, defaultTimeoutMs: 2000 }));
   const until = Date.now() + 30_000;
   try {
     for (;;) {
       const statuses = await Promise.allSettled(clients.map((c) => c.cluster.status({})));
-      const alive = statuses.map((s) => (s.status === "fulfilled" ? s.value.aliveNodes : -1));
-      if (alive.every((n) => n === addresses.length)) return;
+      const ready = statuses.map((s) => (s.status === "fulfilled" ? ringMembers(s.value) : -1));
+      if (ready.every((n) => n === addresses.length)) return;
       if (signal?.aborted) throw signal.reason;
       if (Date.now() > until) {
         throw new TargetStartError(
           "distkv",
-          `cluster not formed within 30 s: alive nodes seen per node ${alive.join(",")}`,
+          `cluster not formed within 30 s: alive ring members seen per node ${ready.join(",")}`,
         );
       }
       await new Promise((r) => setTimeout(r, 100));
