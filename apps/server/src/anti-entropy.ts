@@ -46,9 +46,10 @@
  * (hints older than it are dropped, and the server refuses a max age at or above the grace),
  * the largest clock skew between nodes (a coordinator whose clock lags stamps tombstones as
  * older than they are), and any client holding a context across it. A replica that is down
- * blocks the purge (it cannot confirm), so downtime is covered by rule (2). Not covered: a node
- * displaced from a range by a join keeps its old copies, and if it becomes a replica again
- * (the joiner leaves) after a purge, anti-entropy could spread one of them back.
+ * blocks the purge (it cannot confirm), so downtime is covered by rule (2). Not covered here: a
+ * node displaced from a range by a join keeps its old copies until ClusterService.Cleanup runs
+ * on it (Handover.cleanup); if it became a replica again (the joiner leaves) before that and
+ * after a purge, anti-entropy could spread one of them back.
  */
 import { createHash } from "node:crypto";
 import type { MessageInitShape } from "@bufbuild/protobuf";

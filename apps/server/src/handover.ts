@@ -19,6 +19,21 @@ const PUSH_CONCURRENCY = 16;
 const RETRY_MS = 250;
 /** How long a leaving node waits for its hint queue to drain before it leaves anyway. */
 const HINT_DRAIN_MS = 30_000;
+/**
+ * How long the ring must have stayed the same before a cleanup may delete anything: time for
+ * gossip to bring every node to the same ring (a node still on the old one would read from,
+ * or write to, this node as a replica). Several gossip rounds of the `lan` preset.
+ */
+export const CLEANUP_SETTLE_MS = 10_000;
+
+/** Progress of a cleanup (totals so far). */
+export interface CleanupProgress {
+  keysScanned: number;
+  keysRemoved: number;
+  bytesRemoved: number;
+  elapsedSeconds: number;
+  done: boolean;
+}
 
 /** Progress of the hand-over in progress (or the last one), for `status` and logs. */
 export interface HandoverProgress {
@@ -153,6 +168,7 @@ export interface HandoverInit {
  */
 export class Handover {
   private progressValue: HandoverProgress | undefined;
+  private cleaning = false;
   private readonly stopController = new AbortController();
   private cursors: Record<string, string>;
 
@@ -385,6 +401,88 @@ export class Handover {
     });
     await this.save("left");
     await gossip.leave();
+  }
+
+  // ---- cleanup
+
+  /**
+   * Deletes the stored keys that no ring places a replica of on this node any more (a join
+   * took their ranges; Cassandra's `nodetool cleanup`), yielding progress after every page.
+   * Runs only on a settled ring: this node normal, nobody joining or leaving, the ring
+   * unchanged for CLEANUP_SETTLE_MS; it stops with FAILED_PRECONDITION if the ring changes.
+   * Each key is checked again under its lock against both rings right before it is deleted,
+   * so data a leaving node pushes here, or a write racing the scan, is kept. Idempotent:
+   * stopped half way (ring change, client gone), it can simply run again.
+   */
+  async *cleanup(signal?: AbortSignal): AsyncGenerator<CleanupProgress, void, undefined> {
+    const { gossip, membership, storage, log, localId, replicas } = this.init;
+    const refuse = (why: string) =>
+      new ConnectError(`cleanup refused on ${localId}: ${why}`, Code.FailedPrecondition);
+    if (gossip.localMember.phase !== "normal") {
+      throw refuse(`this node is ${gossip.localMember.phase}, not normal`);
+    }
+    if (membership.moving) throw refuse("a node is joining or leaving; run it once that is done");
+    const stableMs = membership.ringStableForMs;
+    if (stableMs < CLEANUP_SETTLE_MS) {
+      throw refuse(
+        `the ring changed ${(stableMs / 1000).toFixed(1)} s ago; retry once it has been stable for ${CLEANUP_SETTLE_MS / 1000} s`,
+      );
+    }
+    if (this.cleaning) throw refuse("a cleanup is already running");
+    this.cleaning = true;
+    const ring = membership.ring();
+    const foreign = (key: Uint8Array) =>
+      !membership.moving &&
+      membership.ring() === ring &&
+      !ring.preferenceList(key, replicas).includes(localId);
+    const startedAt = Date.now();
+    const progress: CleanupProgress = {
+      keysScanned: 0,
+      keysRemoved: 0,
+      bytesRemoved: 0,
+      elapsedSeconds: 0,
+      done: false,
+    };
+    log.info("cleanup: deleting the keys of ranges this node no longer replicates");
+    try {
+      let after: Uint8Array | undefined;
+      for (;;) {
+        signal?.throwIfAborted();
+        this.stopController.signal.throwIfAborted();
+        if (membership.moving || membership.ring() !== ring) {
+          throw refuse(
+            `the ring changed during the cleanup (${progress.keysRemoved} keys deleted so far); run it again once it is stable`,
+          );
+        }
+        const page = await storage.scanData(
+          after,
+          { maxBytes: PAGE_BYTES, maxScanned: PAGE_SCAN },
+          (key) => !ring.preferenceList(key, replicas).includes(localId),
+        );
+        for (const e of page.entries) {
+          const bytes = await storage.dropIfForeign(e.key, () => foreign(e.key));
+          if (bytes > 0) {
+            progress.keysRemoved++;
+            progress.bytesRemoved += bytes;
+          }
+        }
+        progress.keysScanned += page.scanned;
+        progress.elapsedSeconds = (Date.now() - startedAt) / 1000;
+        progress.done = page.done;
+        if (page.done) break;
+        after = page.lastKey;
+        yield { ...progress };
+      }
+      log.info("cleanup: complete", {
+        scanned: progress.keysScanned,
+        removed: progress.keysRemoved,
+        bytes: progress.bytesRemoved,
+        seconds: progress.elapsedSeconds.toFixed(1),
+      });
+      yield { ...progress };
+    } finally {
+      this.cleaning = false;
+    }
   }
 
   /** Retries a replica write to a new owner until it lands (or the node stops). */

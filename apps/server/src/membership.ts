@@ -51,6 +51,7 @@ export class ClusterMembership implements MembershipView {
   private currentRing: HashRing;
   private futureRing: HashRing | undefined;
   private signature = "";
+  private ringChangedAt: number;
   private readonly listeners = new Set<(event: MembershipEvent) => void>();
   private readonly ringListeners = new Set<RingListener>();
   private readonly lastSeen = new Map<string, number>();
@@ -67,6 +68,7 @@ export class ClusterMembership implements MembershipView {
   ) {
     this.localId = gossip.id;
     this.currentRing = new HashRing();
+    this.ringChangedAt = now();
     this.unsubscribe = gossip.subscribe((e) => this.onEvent(e));
     this.rebuild();
   }
@@ -105,6 +107,11 @@ export class ClusterMembership implements MembershipView {
   /** Whether a hand-over is in progress (some member is joining or leaving). */
   get moving(): boolean {
     return this.futureRing !== undefined;
+  }
+
+  /** How long both rings have been as they are now (local clock), in ms. */
+  get ringStableForMs(): number {
+    return this.now() - this.ringChangedAt;
   }
 
   /** Nodes that will replicate `key` after the hand-over and do not now. */
@@ -214,6 +221,7 @@ export class ClusterMembership implements MembershipView {
     const signature = `${currentKey}|${futureKey}`;
     if (signature === this.signature) return;
     this.signature = signature;
+    this.ringChangedAt = this.now();
     this.currentRing = ringOf(current);
     this.futureRing = futureKey === currentKey ? undefined : ringOf(future);
     for (const l of this.ringListeners) l();

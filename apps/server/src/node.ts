@@ -28,7 +28,7 @@ import { AntiEntropy } from "./anti-entropy.js";
 import type { ServerConfig } from "./config.js";
 import { type LinkFaultRule, LinkFaults } from "./faults.js";
 import { PeerGossipTransport } from "./gossip-transport.js";
-import { Handover, WriteTracker } from "./handover.js";
+import { type CleanupProgress, Handover, WriteTracker } from "./handover.js";
 import type { Logger } from "./log.js";
 import { ClusterMembership, encodeNodeMetadata } from "./membership.js";
 import { NodeMetrics } from "./metrics.js";
@@ -601,6 +601,36 @@ function routesFor(config: ServerConfig, holder: { parts?: Parts }) {
     }
   };
 
+  /** ClusterService.Cleanup: runs here, or relays the stream of the node asked for. */
+  async function* cleanup(req: { nodeId: string }, ctx: HandlerContext) {
+    const { gossip, membership, handover } = get();
+    const target = req.nodeId === "" ? config.nodeId : req.nodeId;
+    if (target === config.nodeId) {
+      for await (const p of handover.cleanup(ctx.signal)) yield { nodeId: target, ...toWire(p) };
+      return;
+    }
+    const member = gossip.member(target);
+    if (member === undefined || member.status === "left") {
+      throw new ConnectError(`unknown node ${JSON.stringify(target)}`, Code.NotFound);
+    }
+    if (!membership.isAlive(target)) {
+      throw new ConnectError(`node ${target} is ${member.status}`, Code.FailedPrecondition);
+    }
+    const client = createDistKVClient({ baseUrl: member.address });
+    try {
+      yield* client.cluster.cleanup({ nodeId: target }, { signal: ctx.signal });
+    } finally {
+      client.close();
+    }
+  }
+  const toWire = (p: CleanupProgress) => ({
+    keysScanned: BigInt(p.keysScanned),
+    keysRemoved: BigInt(p.keysRemoved),
+    bytesRemoved: BigInt(p.bytesRemoved),
+    elapsedSeconds: p.elapsedSeconds,
+    done: p.done,
+  });
+
   return (router: ConnectRouter) => {
     router.service(KVService, {
       put: (req, ctx) => get().requests.put(req, scopeOf(ctx)),
@@ -617,6 +647,7 @@ function routesFor(config: ServerConfig, holder: { parts?: Parts }) {
       status,
       decommission,
       repair: (req, ctx) => get().antiEntropy.repair(req, ctx.signal),
+      cleanup,
     });
     if (config.enableFaultInjection) {
       router.service(FaultService, {

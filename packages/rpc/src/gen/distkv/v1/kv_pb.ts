@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file distkv/v1/kv.proto.
  */
 export const file_distkv_v1_kv: GenFile = /*@__PURE__*/
-  fileDesc("ChJkaXN0a3YvdjEva3YucHJvdG8SCWRpc3Rrdi52MSKFAQoOUmVxdWVzdE9wdGlvbnMSKwoLY29uc2lzdGVuY3kYASABKA4yFi5kaXN0a3YudjEuQ29uc2lzdGVuY3kSEgoKdGltZW91dF9tcxgCIAEoDRIyCg9jb25mbGljdF9wb2xpY3kYAyABKA4yGS5kaXN0a3YudjEuQ29uZmxpY3RQb2xpY3kiZQoKUHV0UmVxdWVzdBILCgNrZXkYASABKAwSDQoFdmFsdWUYAiABKAwSDwoHY29udGV4dBgDIAEoDBIqCgdvcHRpb25zGAQgASgLMhkuZGlzdGt2LnYxLlJlcXVlc3RPcHRpb25zIjYKC1B1dFJlc3BvbnNlEg8KB2NvbnRleHQYASABKAwSFgoOcmVwbGljYXNfYWNrZWQYAiABKA0iRQoKR2V0UmVxdWVzdBILCgNrZXkYASABKAwSKgoHb3B0aW9ucxgCIAEoCzIZLmRpc3Rrdi52MS5SZXF1ZXN0T3B0aW9ucyIuCgdTaWJsaW5nEg0KBXZhbHVlGAEgASgMEhQKDHRpbWVzdGFtcF9tcxgCIAEoAyJuCgtHZXRSZXNwb25zZRINCgVmb3VuZBgBIAEoCBIkCghzaWJsaW5ncxgCIAMoCzISLmRpc3Rrdi52MS5TaWJsaW5nEg8KB2NvbnRleHQYAyABKAwSGQoRcmVwbGljYXNfYW5zd2VyZWQYBCABKA0iWQoNRGVsZXRlUmVxdWVzdBILCgNrZXkYASABKAwSDwoHY29udGV4dBgCIAEoDBIqCgdvcHRpb25zGAMgASgLMhkuZGlzdGt2LnYxLlJlcXVlc3RPcHRpb25zIjkKDkRlbGV0ZVJlc3BvbnNlEg8KB2NvbnRleHQYASABKAwSFgoOcmVwbGljYXNfYWNrZWQYAiABKA0iaAoOQmF0Y2hPcGVyYXRpb24SJAoDcHV0GAEgASgLMhUuZGlzdGt2LnYxLlB1dFJlcXVlc3RIABIqCgZkZWxldGUYAiABKAsyGC5kaXN0a3YudjEuRGVsZXRlUmVxdWVzdEgAQgQKAm9wIlUKC0JhdGNoUmVzdWx0EgoKAm9rGAEgASgIEhIKCmVycm9yX2NvZGUYAiABKAkSFQoNZXJyb3JfbWVzc2FnZRgDIAEoCRIPCgdjb250ZXh0GAQgASgMImkKDEJhdGNoUmVxdWVzdBItCgpvcGVyYXRpb25zGAEgAygLMhkuZGlzdGt2LnYxLkJhdGNoT3BlcmF0aW9uEioKB29wdGlvbnMYAiABKAsyGS5kaXN0a3YudjEuUmVxdWVzdE9wdGlvbnMiOAoNQmF0Y2hSZXNwb25zZRInCgdyZXN1bHRzGAEgAygLMhYuZGlzdGt2LnYxLkJhdGNoUmVzdWx0InkKCk5vZGVTdGF0dXMSCgoCaWQYASABKAkSDwoHYWRkcmVzcxgCIAEoCRIjCgVzdGF0ZRgDIAEoDjIULmRpc3Rrdi52MS5Ob2RlU3RhdGUSFAoMbGFzdF9zZWVuX21zGAQgASgDEhMKC2luY2FybmF0aW9uGAUgASgEIrgBCg9TdHJlYW1pbmdTdGF0dXMSDAoEa2luZBgBIAEoCRIUCgxrZXlzX3NjYW5uZWQYAiABKAQSEgoKa2V5c19tb3ZlZBgDIAEoBBITCgtieXRlc19tb3ZlZBgEIAEoBBIWCg5rZXlzX2VzdGltYXRlZBgFIAEoBBISCgpwZWVyc19kb25lGAYgASgNEhMKC3BlZXJzX3RvdGFsGAcgASgNEhcKD2VsYXBzZWRfc2Vjb25kcxgIIAEoASLMAQoLTm9kZU1ldHJpY3MSFgoOcmVxdWVzdHNfdG90YWwYASABKAQSFwoPcmVxdWVzdHNfZmFpbGVkGAIgASgEEhYKDmxhdGVuY3lfYXZnX21zGAMgASgBEhYKDmxhdGVuY3lfcDUwX21zGAQgASgBEhYKDmxhdGVuY3lfcDk5X21zGAUgASgBEhYKDnVwdGltZV9zZWNvbmRzGAYgASgEEhUKDWhpbnRzX3BlbmRpbmcYByABKAQSFQoNc3RvcmFnZV9ieXRlcxgIIAEoBCIPCg1TdGF0dXNSZXF1ZXN0Is8CCg5TdGF0dXNSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEiQKBW5vZGVzGAIgAygLMhUuZGlzdGt2LnYxLk5vZGVTdGF0dXMSEwoLdG90YWxfbm9kZXMYAyABKA0SEwoLYWxpdmVfbm9kZXMYBCABKA0SEgoKZGVhZF9ub2RlcxgFIAEoDRIcChRhdmFpbGFiaWxpdHlfcGVyY2VudBgGIAEoARIQCghyZXBsaWNhcxgHIAEoDRITCgtyZWFkX3F1b3J1bRgIIAEoDRIUCgx3cml0ZV9xdW9ydW0YCSABKA0SFQoNdmlydHVhbF9ub2RlcxgKIAEoDRInCgdtZXRyaWNzGAsgASgLMhYuZGlzdGt2LnYxLk5vZGVNZXRyaWNzEi0KCXN0cmVhbWluZxgMIAEoCzIaLmRpc3Rrdi52MS5TdHJlYW1pbmdTdGF0dXMiJgoTRGVjb21taXNzaW9uUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJIicKFERlY29tbWlzc2lvblJlc3BvbnNlEg8KB25vZGVfaWQYASABKAkiIAoNUmVwYWlyUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJIq4CCg5SZXBhaXJSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEhQKDHJhbmdlc190b3RhbBgCIAEoDRIXCg9yYW5nZXNfY29tcGFyZWQYAyABKA0SFgoOcGVlcnNfY29tcGFyZWQYBCABKA0SFAoMcGVlcnNfZmFpbGVkGAUgASgNEhYKDmtleXNfZGlmZmVyaW5nGAYgASgEEhUKDWtleXNfcmVwYWlyZWQYByABKAQSFwoPYnl0ZXNfZXhjaGFuZ2VkGAggASgEEhIKCnRyZWVfYnl0ZXMYCSABKAQSGQoRdG9tYnN0b25lc19wdXJnZWQYCiABKAQSFwoPZWxhcHNlZF9zZWNvbmRzGAsgASgBEgwKBGRvbmUYDCABKAgSEAoIZmFpbHVyZXMYDSADKAkiLgoNUGlwZWxpbmVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkivgEKDFBpcGVsaW5lQ2FsbBIKCgJpZBgBIAEoDRISCgp0aW1lb3V0X21zGAIgASgNEg4KBmNhbmNlbBgDIAEoCBIkCgNwdXQYCiABKAsyFS5kaXN0a3YudjEuUHV0UmVxdWVzdEgAEiQKA2dldBgLIAEoCzIVLmRpc3Rrdi52MS5HZXRSZXF1ZXN0SAASKgoGZGVsZXRlGAwgASgLMhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3RIAEIGCgRib2R5IskBCg1QaXBlbGluZVJlcGx5EgoKAmlkGAEgASgNEikKBWVycm9yGAIgASgLMhguZGlzdGt2LnYxLlBpcGVsaW5lRXJyb3JIABIlCgNwdXQYCiABKAsyFi5kaXN0a3YudjEuUHV0UmVzcG9uc2VIABIlCgNnZXQYCyABKAsyFi5kaXN0a3YudjEuR2V0UmVzcG9uc2VIABIrCgZkZWxldGUYDCABKAsyGS5kaXN0a3YudjEuRGVsZXRlUmVzcG9uc2VIAEIGCgRib2R5IjkKD1BpcGVsaW5lUmVxdWVzdBImCgVjYWxscxgBIAMoCzIXLmRpc3Rrdi52MS5QaXBlbGluZUNhbGwiPQoQUGlwZWxpbmVSZXNwb25zZRIpCgdyZXBsaWVzGAEgAygLMhguZGlzdGt2LnYxLlBpcGVsaW5lUmVwbHkqbAoLQ29uc2lzdGVuY3kSGwoXQ09OU0lTVEVOQ1lfVU5TUEVDSUZJRUQQABITCg9DT05TSVNURU5DWV9PTkUQARIWChJDT05TSVNURU5DWV9RVU9SVU0QAhITCg9DT05TSVNURU5DWV9BTEwQAypoCg5Db25mbGljdFBvbGljeRIfChtDT05GTElDVF9QT0xJQ1lfVU5TUEVDSUZJRUQQABIcChhDT05GTElDVF9QT0xJQ1lfU0lCTElOR1MQARIXChNDT05GTElDVF9QT0xJQ1lfTFdXEAIqrwEKCU5vZGVTdGF0ZRIaChZOT0RFX1NUQVRFX1VOU1BFQ0lGSUVEEAASFAoQTk9ERV9TVEFURV9BTElWRRABEhYKEk5PREVfU1RBVEVfU1VTUEVDVBACEhMKD05PREVfU1RBVEVfREVBRBADEhYKEk5PREVfU1RBVEVfSk9JTklORxAEEhYKEk5PREVfU1RBVEVfTEVBVklORxAFEhMKD05PREVfU1RBVEVfTEVGVBAGMrsCCglLVlNlcnZpY2USNAoDUHV0EhUuZGlzdGt2LnYxLlB1dFJlcXVlc3QaFi5kaXN0a3YudjEuUHV0UmVzcG9uc2USNAoDR2V0EhUuZGlzdGt2LnYxLkdldFJlcXVlc3QaFi5kaXN0a3YudjEuR2V0UmVzcG9uc2USPQoGRGVsZXRlEhguZGlzdGt2LnYxLkRlbGV0ZVJlcXVlc3QaGS5kaXN0a3YudjEuRGVsZXRlUmVzcG9uc2USOgoFQmF0Y2gSFy5kaXN0a3YudjEuQmF0Y2hSZXF1ZXN0GhguZGlzdGt2LnYxLkJhdGNoUmVzcG9uc2USRwoIUGlwZWxpbmUSGi5kaXN0a3YudjEuUGlwZWxpbmVSZXF1ZXN0GhsuZGlzdGt2LnYxLlBpcGVsaW5lUmVzcG9uc2UoATABMuEBCg5DbHVzdGVyU2VydmljZRI9CgZTdGF0dXMSGC5kaXN0a3YudjEuU3RhdHVzUmVxdWVzdBoZLmRpc3Rrdi52MS5TdGF0dXNSZXNwb25zZRJPCgxEZWNvbW1pc3Npb24SHi5kaXN0a3YudjEuRGVjb21taXNzaW9uUmVxdWVzdBofLmRpc3Rrdi52MS5EZWNvbW1pc3Npb25SZXNwb25zZRI/CgZSZXBhaXISGC5kaXN0a3YudjEuUmVwYWlyUmVxdWVzdBoZLmRpc3Rrdi52MS5SZXBhaXJSZXNwb25zZTABYgZwcm90bzM");
+  fileDesc("ChJkaXN0a3YvdjEva3YucHJvdG8SCWRpc3Rrdi52MSKFAQoOUmVxdWVzdE9wdGlvbnMSKwoLY29uc2lzdGVuY3kYASABKA4yFi5kaXN0a3YudjEuQ29uc2lzdGVuY3kSEgoKdGltZW91dF9tcxgCIAEoDRIyCg9jb25mbGljdF9wb2xpY3kYAyABKA4yGS5kaXN0a3YudjEuQ29uZmxpY3RQb2xpY3kiZQoKUHV0UmVxdWVzdBILCgNrZXkYASABKAwSDQoFdmFsdWUYAiABKAwSDwoHY29udGV4dBgDIAEoDBIqCgdvcHRpb25zGAQgASgLMhkuZGlzdGt2LnYxLlJlcXVlc3RPcHRpb25zIjYKC1B1dFJlc3BvbnNlEg8KB2NvbnRleHQYASABKAwSFgoOcmVwbGljYXNfYWNrZWQYAiABKA0iRQoKR2V0UmVxdWVzdBILCgNrZXkYASABKAwSKgoHb3B0aW9ucxgCIAEoCzIZLmRpc3Rrdi52MS5SZXF1ZXN0T3B0aW9ucyIuCgdTaWJsaW5nEg0KBXZhbHVlGAEgASgMEhQKDHRpbWVzdGFtcF9tcxgCIAEoAyJuCgtHZXRSZXNwb25zZRINCgVmb3VuZBgBIAEoCBIkCghzaWJsaW5ncxgCIAMoCzISLmRpc3Rrdi52MS5TaWJsaW5nEg8KB2NvbnRleHQYAyABKAwSGQoRcmVwbGljYXNfYW5zd2VyZWQYBCABKA0iWQoNRGVsZXRlUmVxdWVzdBILCgNrZXkYASABKAwSDwoHY29udGV4dBgCIAEoDBIqCgdvcHRpb25zGAMgASgLMhkuZGlzdGt2LnYxLlJlcXVlc3RPcHRpb25zIjkKDkRlbGV0ZVJlc3BvbnNlEg8KB2NvbnRleHQYASABKAwSFgoOcmVwbGljYXNfYWNrZWQYAiABKA0iaAoOQmF0Y2hPcGVyYXRpb24SJAoDcHV0GAEgASgLMhUuZGlzdGt2LnYxLlB1dFJlcXVlc3RIABIqCgZkZWxldGUYAiABKAsyGC5kaXN0a3YudjEuRGVsZXRlUmVxdWVzdEgAQgQKAm9wIlUKC0JhdGNoUmVzdWx0EgoKAm9rGAEgASgIEhIKCmVycm9yX2NvZGUYAiABKAkSFQoNZXJyb3JfbWVzc2FnZRgDIAEoCRIPCgdjb250ZXh0GAQgASgMImkKDEJhdGNoUmVxdWVzdBItCgpvcGVyYXRpb25zGAEgAygLMhkuZGlzdGt2LnYxLkJhdGNoT3BlcmF0aW9uEioKB29wdGlvbnMYAiABKAsyGS5kaXN0a3YudjEuUmVxdWVzdE9wdGlvbnMiOAoNQmF0Y2hSZXNwb25zZRInCgdyZXN1bHRzGAEgAygLMhYuZGlzdGt2LnYxLkJhdGNoUmVzdWx0InkKCk5vZGVTdGF0dXMSCgoCaWQYASABKAkSDwoHYWRkcmVzcxgCIAEoCRIjCgVzdGF0ZRgDIAEoDjIULmRpc3Rrdi52MS5Ob2RlU3RhdGUSFAoMbGFzdF9zZWVuX21zGAQgASgDEhMKC2luY2FybmF0aW9uGAUgASgEIrgBCg9TdHJlYW1pbmdTdGF0dXMSDAoEa2luZBgBIAEoCRIUCgxrZXlzX3NjYW5uZWQYAiABKAQSEgoKa2V5c19tb3ZlZBgDIAEoBBITCgtieXRlc19tb3ZlZBgEIAEoBBIWCg5rZXlzX2VzdGltYXRlZBgFIAEoBBISCgpwZWVyc19kb25lGAYgASgNEhMKC3BlZXJzX3RvdGFsGAcgASgNEhcKD2VsYXBzZWRfc2Vjb25kcxgIIAEoASLMAQoLTm9kZU1ldHJpY3MSFgoOcmVxdWVzdHNfdG90YWwYASABKAQSFwoPcmVxdWVzdHNfZmFpbGVkGAIgASgEEhYKDmxhdGVuY3lfYXZnX21zGAMgASgBEhYKDmxhdGVuY3lfcDUwX21zGAQgASgBEhYKDmxhdGVuY3lfcDk5X21zGAUgASgBEhYKDnVwdGltZV9zZWNvbmRzGAYgASgEEhUKDWhpbnRzX3BlbmRpbmcYByABKAQSFQoNc3RvcmFnZV9ieXRlcxgIIAEoBCIPCg1TdGF0dXNSZXF1ZXN0Is8CCg5TdGF0dXNSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEiQKBW5vZGVzGAIgAygLMhUuZGlzdGt2LnYxLk5vZGVTdGF0dXMSEwoLdG90YWxfbm9kZXMYAyABKA0SEwoLYWxpdmVfbm9kZXMYBCABKA0SEgoKZGVhZF9ub2RlcxgFIAEoDRIcChRhdmFpbGFiaWxpdHlfcGVyY2VudBgGIAEoARIQCghyZXBsaWNhcxgHIAEoDRITCgtyZWFkX3F1b3J1bRgIIAEoDRIUCgx3cml0ZV9xdW9ydW0YCSABKA0SFQoNdmlydHVhbF9ub2RlcxgKIAEoDRInCgdtZXRyaWNzGAsgASgLMhYuZGlzdGt2LnYxLk5vZGVNZXRyaWNzEi0KCXN0cmVhbWluZxgMIAEoCzIaLmRpc3Rrdi52MS5TdHJlYW1pbmdTdGF0dXMiJgoTRGVjb21taXNzaW9uUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJIicKFERlY29tbWlzc2lvblJlc3BvbnNlEg8KB25vZGVfaWQYASABKAkiIAoNUmVwYWlyUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJIq4CCg5SZXBhaXJSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEhQKDHJhbmdlc190b3RhbBgCIAEoDRIXCg9yYW5nZXNfY29tcGFyZWQYAyABKA0SFgoOcGVlcnNfY29tcGFyZWQYBCABKA0SFAoMcGVlcnNfZmFpbGVkGAUgASgNEhYKDmtleXNfZGlmZmVyaW5nGAYgASgEEhUKDWtleXNfcmVwYWlyZWQYByABKAQSFwoPYnl0ZXNfZXhjaGFuZ2VkGAggASgEEhIKCnRyZWVfYnl0ZXMYCSABKAQSGQoRdG9tYnN0b25lc19wdXJnZWQYCiABKAQSFwoPZWxhcHNlZF9zZWNvbmRzGAsgASgBEgwKBGRvbmUYDCABKAgSEAoIZmFpbHVyZXMYDSADKAkiIQoOQ2xlYW51cFJlcXVlc3QSDwoHbm9kZV9pZBgBIAEoCSKMAQoPQ2xlYW51cFJlc3BvbnNlEg8KB25vZGVfaWQYASABKAkSFAoMa2V5c19zY2FubmVkGAIgASgEEhQKDGtleXNfcmVtb3ZlZBgDIAEoBBIVCg1ieXRlc19yZW1vdmVkGAQgASgEEhcKD2VsYXBzZWRfc2Vjb25kcxgFIAEoARIMCgRkb25lGAYgASgIIi4KDVBpcGVsaW5lRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJIr4BCgxQaXBlbGluZUNhbGwSCgoCaWQYASABKA0SEgoKdGltZW91dF9tcxgCIAEoDRIOCgZjYW5jZWwYAyABKAgSJAoDcHV0GAogASgLMhUuZGlzdGt2LnYxLlB1dFJlcXVlc3RIABIkCgNnZXQYCyABKAsyFS5kaXN0a3YudjEuR2V0UmVxdWVzdEgAEioKBmRlbGV0ZRgMIAEoCzIYLmRpc3Rrdi52MS5EZWxldGVSZXF1ZXN0SABCBgoEYm9keSLJAQoNUGlwZWxpbmVSZXBseRIKCgJpZBgBIAEoDRIpCgVlcnJvchgCIAEoCzIYLmRpc3Rrdi52MS5QaXBlbGluZUVycm9ySAASJQoDcHV0GAogASgLMhYuZGlzdGt2LnYxLlB1dFJlc3BvbnNlSAASJQoDZ2V0GAsgASgLMhYuZGlzdGt2LnYxLkdldFJlc3BvbnNlSAASKwoGZGVsZXRlGAwgASgLMhkuZGlzdGt2LnYxLkRlbGV0ZVJlc3BvbnNlSABCBgoEYm9keSI5Cg9QaXBlbGluZVJlcXVlc3QSJgoFY2FsbHMYASADKAsyFy5kaXN0a3YudjEuUGlwZWxpbmVDYWxsIj0KEFBpcGVsaW5lUmVzcG9uc2USKQoHcmVwbGllcxgBIAMoCzIYLmRpc3Rrdi52MS5QaXBlbGluZVJlcGx5KmwKC0NvbnNpc3RlbmN5EhsKF0NPTlNJU1RFTkNZX1VOU1BFQ0lGSUVEEAASEwoPQ09OU0lTVEVOQ1lfT05FEAESFgoSQ09OU0lTVEVOQ1lfUVVPUlVNEAISEwoPQ09OU0lTVEVOQ1lfQUxMEAMqaAoOQ29uZmxpY3RQb2xpY3kSHwobQ09ORkxJQ1RfUE9MSUNZX1VOU1BFQ0lGSUVEEAASHAoYQ09ORkxJQ1RfUE9MSUNZX1NJQkxJTkdTEAESFwoTQ09ORkxJQ1RfUE9MSUNZX0xXVxACKq8BCglOb2RlU3RhdGUSGgoWTk9ERV9TVEFURV9VTlNQRUNJRklFRBAAEhQKEE5PREVfU1RBVEVfQUxJVkUQARIWChJOT0RFX1NUQVRFX1NVU1BFQ1QQAhITCg9OT0RFX1NUQVRFX0RFQUQQAxIWChJOT0RFX1NUQVRFX0pPSU5JTkcQBBIWChJOT0RFX1NUQVRFX0xFQVZJTkcQBRITCg9OT0RFX1NUQVRFX0xFRlQQBjK7AgoJS1ZTZXJ2aWNlEjQKA1B1dBIVLmRpc3Rrdi52MS5QdXRSZXF1ZXN0GhYuZGlzdGt2LnYxLlB1dFJlc3BvbnNlEjQKA0dldBIVLmRpc3Rrdi52MS5HZXRSZXF1ZXN0GhYuZGlzdGt2LnYxLkdldFJlc3BvbnNlEj0KBkRlbGV0ZRIYLmRpc3Rrdi52MS5EZWxldGVSZXF1ZXN0GhkuZGlzdGt2LnYxLkRlbGV0ZVJlc3BvbnNlEjoKBUJhdGNoEhcuZGlzdGt2LnYxLkJhdGNoUmVxdWVzdBoYLmRpc3Rrdi52MS5CYXRjaFJlc3BvbnNlEkcKCFBpcGVsaW5lEhouZGlzdGt2LnYxLlBpcGVsaW5lUmVxdWVzdBobLmRpc3Rrdi52MS5QaXBlbGluZVJlc3BvbnNlKAEwATKlAgoOQ2x1c3RlclNlcnZpY2USPQoGU3RhdHVzEhguZGlzdGt2LnYxLlN0YXR1c1JlcXVlc3QaGS5kaXN0a3YudjEuU3RhdHVzUmVzcG9uc2USTwoMRGVjb21taXNzaW9uEh4uZGlzdGt2LnYxLkRlY29tbWlzc2lvblJlcXVlc3QaHy5kaXN0a3YudjEuRGVjb21taXNzaW9uUmVzcG9uc2USPwoGUmVwYWlyEhguZGlzdGt2LnYxLlJlcGFpclJlcXVlc3QaGS5kaXN0a3YudjEuUmVwYWlyUmVzcG9uc2UwARJCCgdDbGVhbnVwEhkuZGlzdGt2LnYxLkNsZWFudXBSZXF1ZXN0GhouZGlzdGt2LnYxLkNsZWFudXBSZXNwb25zZTABYgZwcm90bzM");
 
 /**
  * Options every request may carry.
@@ -766,6 +766,80 @@ export const RepairResponseSchema: GenMessage<RepairResponse> = /*@__PURE__*/
   messageDesc(file_distkv_v1_kv, 20);
 
 /**
+ * @generated from message distkv.v1.CleanupRequest
+ */
+export type CleanupRequest = Message<"distkv.v1.CleanupRequest"> & {
+  /**
+   * The node to clean up; empty means the node that receives the request (another node is
+   * asked through its client address, and its progress is relayed).
+   *
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+};
+
+/**
+ * Describes the message distkv.v1.CleanupRequest.
+ * Use `create(CleanupRequestSchema)` to create a new message.
+ */
+export const CleanupRequestSchema: GenMessage<CleanupRequest> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_kv, 21);
+
+/**
+ * Progress of a cleanup: the node deletes the keys it stores but no longer replicates (ranges
+ * that a node which joined took over). It runs only on a settled ring (no member joining or
+ * leaving, no ring change for a while) and stops if the ring changes. Counters are totals so far.
+ *
+ * @generated from message distkv.v1.CleanupResponse
+ */
+export type CleanupResponse = Message<"distkv.v1.CleanupResponse"> & {
+  /**
+   * The node that cleans up.
+   *
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+
+  /**
+   * Stored keys examined, and those deleted because no ring places a replica of them here.
+   *
+   * @generated from field: uint64 keys_scanned = 2;
+   */
+  keysScanned: bigint;
+
+  /**
+   * @generated from field: uint64 keys_removed = 3;
+   */
+  keysRemoved: bigint;
+
+  /**
+   * Bytes of the deleted keys and their sibling sets.
+   *
+   * @generated from field: uint64 bytes_removed = 4;
+   */
+  bytesRemoved: bigint;
+
+  /**
+   * @generated from field: double elapsed_seconds = 5;
+   */
+  elapsedSeconds: number;
+
+  /**
+   * True on the last message of the stream.
+   *
+   * @generated from field: bool done = 6;
+   */
+  done: boolean;
+};
+
+/**
+ * Describes the message distkv.v1.CleanupResponse.
+ * Use `create(CleanupResponseSchema)` to create a new message.
+ */
+export const CleanupResponseSchema: GenMessage<CleanupResponse> = /*@__PURE__*/
+  messageDesc(file_distkv_v1_kv, 22);
+
+/**
  * A failed pipelined operation.
  *
  * @generated from message distkv.v1.PipelineError
@@ -789,7 +863,7 @@ export type PipelineError = Message<"distkv.v1.PipelineError"> & {
  * Use `create(PipelineErrorSchema)` to create a new message.
  */
 export const PipelineErrorSchema: GenMessage<PipelineError> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 21);
+  messageDesc(file_distkv_v1_kv, 23);
 
 /**
  * One operation sent on a Pipeline stream.
@@ -847,7 +921,7 @@ export type PipelineCall = Message<"distkv.v1.PipelineCall"> & {
  * Use `create(PipelineCallSchema)` to create a new message.
  */
 export const PipelineCallSchema: GenMessage<PipelineCall> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 22);
+  messageDesc(file_distkv_v1_kv, 24);
 
 /**
  * The outcome of the operation with the same id.
@@ -895,7 +969,7 @@ export type PipelineReply = Message<"distkv.v1.PipelineReply"> & {
  * Use `create(PipelineReplySchema)` to create a new message.
  */
 export const PipelineReplySchema: GenMessage<PipelineReply> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 23);
+  messageDesc(file_distkv_v1_kv, 25);
 
 /**
  * One client-to-server stream message: the operations the client issued in one event-loop turn.
@@ -914,7 +988,7 @@ export type PipelineRequest = Message<"distkv.v1.PipelineRequest"> & {
  * Use `create(PipelineRequestSchema)` to create a new message.
  */
 export const PipelineRequestSchema: GenMessage<PipelineRequest> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 24);
+  messageDesc(file_distkv_v1_kv, 26);
 
 /**
  * One server-to-client stream message: replies in completion order, not request order. The
@@ -934,7 +1008,7 @@ export type PipelineResponse = Message<"distkv.v1.PipelineResponse"> & {
  * Use `create(PipelineResponseSchema)` to create a new message.
  */
 export const PipelineResponseSchema: GenMessage<PipelineResponse> = /*@__PURE__*/
-  messageDesc(file_distkv_v1_kv, 25);
+  messageDesc(file_distkv_v1_kv, 27);
 
 /**
  * How many replicas must answer before a request succeeds. UNSPECIFIED uses the server's
@@ -1145,6 +1219,18 @@ export const ClusterService: GenService<{
     methodKind: "server_streaming";
     input: typeof RepairRequestSchema;
     output: typeof RepairResponseSchema;
+  },
+  /**
+   * Deletes the data a node keeps for ranges it no longer replicates (after a join moved them
+   * to the new node) and streams its progress; the last message has `done` set. Refused with
+   * FAILED_PRECONDITION while the ring is changing or has not been stable for long enough.
+   *
+   * @generated from rpc distkv.v1.ClusterService.Cleanup
+   */
+  cleanup: {
+    methodKind: "server_streaming";
+    input: typeof CleanupRequestSchema;
+    output: typeof CleanupResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_distkv_v1_kv, 1);
