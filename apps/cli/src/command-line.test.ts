@@ -98,7 +98,7 @@ describe("parseCommandLine: commands", () => {
     expect((await run(["status"])).invocation).toEqual({ command: "status" });
   });
 
-  it("repair and decommission, with their own default deadlines", async () => {
+  it("repair, cleanup and decommission, with their own default deadlines", async () => {
     expect(await run(["repair"])).toEqual({
       kind: "run",
       options: { ...DEFAULTS, timeout: "5m" },
@@ -119,6 +119,16 @@ describe("parseCommandLine: commands", () => {
       invocation: { nodeId: "007" },
     });
     expect((await run(["--timeout", "1s", "repair"])).options.timeout).toBe("1s");
+    expect(await run(["cleanup"])).toEqual({
+      kind: "run",
+      options: { ...DEFAULTS, timeout: "30m" },
+      invocation: { command: "cleanup", node: undefined },
+    });
+    expect((await run(["cleanup", "-node=n3", "-timeout=2h"])).invocation).toEqual({
+      command: "cleanup",
+      node: "n3",
+    });
+    expect((await run(["cleanup", "--timeout", "2h"])).options.timeout).toBe("2h");
     expect((await run(["status"])).options.timeout).toBe("5s");
   });
 
@@ -177,22 +187,41 @@ describe("parseCommandLine: help and version", () => {
       "batch <key> <value>",
       "status",
       "repair",
+      "cleanup",
       "decommission <node-id>",
     ]) {
-      expect(p.text).toContain(cmd);
+      expect(p.text).toContain(`distkv-client ${cmd}`);
     }
+    expect(p.text).toContain("[default: 5s; repair 5m, cleanup 30m, decommission 30m]");
     expect(p.text).toContain("Exit codes:");
     expect(p.text).toContain("-server=host:8080");
   });
 
-  it.each([["put"], ["get"], ["delete"], ["batch"], ["status"], ["repair"], ["decommission"]])(
-    "%s --help prints that command's usage",
-    async (cmd) => {
-      const p = await parse([cmd, "--help"]);
-      expect(p.kind).toBe("output");
-      expect((p as { text: string }).text).toMatch(new RegExp(`^distkv-client ${cmd}`));
-    },
-  );
+  it.each([
+    ["put"],
+    ["get"],
+    ["delete"],
+    ["batch"],
+    ["status"],
+    ["repair"],
+    ["cleanup"],
+    ["decommission"],
+  ])("%s --help prints that command's usage", async (cmd) => {
+    const p = await parse([cmd, "--help"]);
+    expect(p.kind).toBe("output");
+    expect((p as { text: string }).text).toMatch(new RegExp(`^distkv-client ${cmd}`));
+  });
+
+  it("cleanup --help: its usage line, what it does, and --node", async () => {
+    const p = (await parse(["cleanup", "--help"])) as Extract<
+      ParsedCommandLine,
+      { kind: "output" }
+    >;
+    expect(p.text.split("\n")[0]).toBe("distkv-client cleanup [--node <node-id>]");
+    expect(p.text).toMatch(/no ring places a replica of\s+there any more/);
+    expect(p.text).toMatch(/refuses \(exit 4\)/);
+    expect(p.text).toMatch(/--node\s+The node to clean up \(default: the node --server names\)/);
+  });
 
   it("--version", async () => {
     expect(await parse(["--version"])).toEqual({ kind: "output", text: "9.9.9" });
@@ -239,6 +268,8 @@ describe("parseCommandLine: usage errors", () => {
     ],
     [["decommission", "a", "b"], 'unexpected argument "b"', "decommission"],
     [["repair", "--node"], "--node must name a node id", "repair"],
+    [["cleanup", "--node", " "], "--node must name a node id", "cleanup"],
+    [["cleanup", "n1"], 'unexpected argument "n1"', "cleanup"],
     [["get", ""], "the key must not be empty", "get"],
     [["batch", "a", "1", "", "2"], "the key must not be empty", "batch"],
     [["-bogus", "get", "a"], "unknown option -bogus", undefined],

@@ -36,6 +36,8 @@ export type Invocation =
   | { readonly command: "status" }
   /** `node`: the node whose replicas to repair; undefined: the one --server names. */
   | { readonly command: "repair"; readonly node: string | undefined }
+  /** `node`: the node to clean up; undefined: the one --server names. */
+  | { readonly command: "cleanup"; readonly node: string | undefined }
   | { readonly command: "decommission"; readonly nodeId: string };
 
 export type CommandName = Invocation["command"];
@@ -53,13 +55,14 @@ export const COMMAND_USAGE: Readonly<Record<CommandName, string>> = {
   batch: "batch <key> <value> [<key> <value> ...]",
   status: "status",
   repair: "repair [--node <node-id>]",
+  cleanup: "cleanup [--node <node-id>]",
   decommission: "decommission <node-id>",
 };
 
 /**
  * `--timeout` when none is given. For most commands it is the deadline of the one request;
- * `repair` waits for a whole anti-entropy round, and for `decommission` it bounds the whole
- * wait until the node has left.
+ * `repair` waits for a whole anti-entropy round, `cleanup` for a scan of all of a node's data,
+ * and for `decommission` it bounds the whole wait until the node has left.
  */
 export const COMMAND_TIMEOUTS: Readonly<Record<CommandName, string>> = {
   put: DEFAULT_TIMEOUT,
@@ -68,6 +71,7 @@ export const COMMAND_TIMEOUTS: Readonly<Record<CommandName, string>> = {
   batch: DEFAULT_TIMEOUT,
   status: DEFAULT_TIMEOUT,
   repair: "5m",
+  cleanup: "30m",
   decommission: "30m",
 };
 
@@ -94,8 +98,9 @@ const EPILOGUE = `Options take one or two dashes: -server=host:8080, -timeout 2s
 Values that start with "-" go after "--": ${SCRIPT_NAME} put -- -key -value.
 
 Exit codes: 0 ok, 1 key not found (get), 2 usage error, 3 server unreachable, timed out,
-unavailable or failed, 4 request rejected by the server (e.g. value too large),
-5 batch with failed operations or repair with failed comparisons, 70 internal error of the CLI.`;
+unavailable or failed, 4 request rejected by the server (e.g. value too large, cleanup while
+the ring is changing), 5 batch with failed operations or repair with failed comparisons,
+70 internal error of the CLI.`;
 
 function last(v: unknown): unknown {
   return Array.isArray(v) ? v[v.length - 1] : v;
@@ -133,9 +138,9 @@ function buildParser(version: string) {
     })
     .option("timeout", {
       type: "string",
-      defaultDescription: `${DEFAULT_TIMEOUT}; repair ${COMMAND_TIMEOUTS.repair}, decommission ${COMMAND_TIMEOUTS.decommission}`,
+      defaultDescription: `${DEFAULT_TIMEOUT}; repair ${COMMAND_TIMEOUTS.repair}, cleanup ${COMMAND_TIMEOUTS.cleanup}, decommission ${COMMAND_TIMEOUTS.decommission}`,
       describe:
-        "Deadline: 500ms, 5s, 2m, 1m30s, or a bare number of seconds (decommission: of the whole wait)",
+        "Deadline: 500ms, 5s, 2m, 1m30s, or a bare number of seconds (repair, cleanup: of the whole run; decommission: of the whole wait)",
     })
     .option("consistency", {
       type: "string",
@@ -197,6 +202,19 @@ function buildParser(version: string) {
           .option("node", {
             type: "string",
             describe: "The node whose replicas to repair (default: the node --server names)",
+          }),
+    )
+    .command(
+      "cleanup",
+      "Delete the data a node keeps for ranges it no longer replicates (after a join), with progress",
+      (y) =>
+        y
+          .usage(
+            `${SCRIPT_NAME} ${COMMAND_USAGE.cleanup}\n\nDelete, on a node, every stored key that no ring places a replica of there any more (the ranges a node that joined took over), like Cassandra's nodetool cleanup. Run it on each node a join displaced. The node refuses (exit 4) while a node is joining or leaving, until the ring has been stable for a while, or when a cleanup is already running there. Progress goes to stderr, the result to stdout.`,
+          )
+          .option("node", {
+            type: "string",
+            describe: "The node to clean up (default: the node --server names)",
           }),
     )
     .command(
@@ -318,7 +336,8 @@ function toInvocation(
     }
     case "status":
       return { command };
-    case "repair": {
+    case "repair":
+    case "cleanup": {
       const node = optionalString(parsed.node);
       if (node !== undefined && r(node).trim() === "") {
         throw new UsageError("--node must name a node id", command);

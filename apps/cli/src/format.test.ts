@@ -1,5 +1,10 @@
 import { create } from "@bufbuild/protobuf";
-import { GetResponseSchema, NodeState, StatusResponseSchema } from "@distkv/rpc";
+import {
+  CleanupResponseSchema,
+  GetResponseSchema,
+  NodeState,
+  StatusResponseSchema,
+} from "@distkv/rpc";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isUsageError } from "./errors.js";
@@ -8,6 +13,8 @@ import {
   formatAgo,
   formatBatch,
   formatBytes,
+  formatCleanup,
+  formatCleanupProgress,
   formatGet,
   formatStatus,
   formatUptime,
@@ -219,5 +226,49 @@ describe("formatStatus", () => {
     expect(out).toContain("Metrics: not reported");
     expect(out).not.toContain("Replication");
     expect(out).not.toContain("Hand-over");
+  });
+});
+
+describe("cleanup output", () => {
+  const progress = create(CleanupResponseSchema, {
+    nodeId: "node1",
+    keysScanned: 4096n,
+    keysRemoved: 1012n,
+    bytesRemoved: 122_880n,
+    elapsedSeconds: 0.8,
+  });
+
+  it("one progress line: keys scanned and removed, bytes removed", () => {
+    expect(formatCleanupProgress(progress)).toBe(
+      "cleaning up node1: 4096 keys scanned, 1012 removed (120.0 KiB)",
+    );
+    expect(formatCleanupProgress(create(CleanupResponseSchema, { keysScanned: 1n }))).toBe(
+      "cleaning up ?: 1 key scanned, 0 removed (0 B)",
+    );
+  });
+
+  it("the result: node and elapsed time in the headline, then the counters", () => {
+    const done = create(CleanupResponseSchema, {
+      ...progress,
+      keysScanned: 1_000_000n,
+      bytesRemoved: 3n * 1024n * 1024n * 1024n,
+      elapsedSeconds: 62.34,
+      done: true,
+    });
+    expect(formatCleanup(done)).toBe(
+      [
+        "Cleanup of node1 done in 62.3s",
+        "  Keys scanned:   1000000",
+        "  Keys removed:   1012",
+        "  Bytes removed:  3.0 GiB",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("copes with an empty answer", () => {
+    expect(formatCleanup(create(CleanupResponseSchema, {}))).toBe(
+      "Cleanup of ? done in 0.0s\n  Keys scanned:   0\n  Keys removed:   0\n  Bytes removed:  0 B\n",
+    );
   });
 });

@@ -4,6 +4,7 @@
  */
 import type {
   BatchResult,
+  CleanupResponse,
   GetResponse,
   NodeMetrics,
   RepairResponse,
@@ -316,6 +317,29 @@ export function formatRepair(r: RepairResponse): string {
   if (r.failures.length > 0) {
     lines.push("", "Failed comparisons:", ...r.failures.map((f) => `  ${f}`));
   }
+  return `${lines.join("\n")}\n`;
+}
+
+// ---------------------------------------------------------------- cleanup
+
+/** One progress line of a cleanup. */
+export function formatCleanupProgress(r: CleanupResponse): string {
+  return (
+    `cleaning up ${r.nodeId || "?"}: ${plural(r.keysScanned, "key")} scanned, ` +
+    `${r.keysRemoved} removed (${formatBytes(Number(r.bytesRemoved))})`
+  );
+}
+
+/** The result of a cleanup. */
+export function formatCleanup(r: CleanupResponse): string {
+  const lines = [
+    `Cleanup of ${r.nodeId || "?"} done in ${r.elapsedSeconds.toFixed(1)}s`,
+    ...labelled([
+      ["Keys scanned", String(r.keysScanned)],
+      ["Keys removed", String(r.keysRemoved)],
+      ["Bytes removed", formatBytes(Number(r.bytesRemoved))],
+    ]),
+  ];
   return `${lines.join("\n")}\n`;
 }
 

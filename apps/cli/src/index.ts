@@ -15,6 +15,7 @@ export {
   type ValueSource,
 } from "./command-line.js";
 export { type BatchInput, runBatch } from "./commands/batch.js";
+export { type CleanupInput, runCleanup } from "./commands/cleanup.js";
 export {
   DECOMMISSION_CALL_TIMEOUT_MS,
   DECOMMISSION_POLL_MS,
@@ -49,6 +50,8 @@ export {
   formatAgo,
   formatBatch,
   formatBytes,
+  formatCleanup,
+  formatCleanupProgress,
   formatGet,
   formatRepair,
   formatRepairProgress,

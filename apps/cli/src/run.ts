@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { type Invocation, parseCommandLine, SCRIPT_NAME } from "./command-line.js";
 import { runBatch } from "./commands/batch.js";
+import { runCleanup } from "./commands/cleanup.js";
 import { runDecommission } from "./commands/decommission.js";
 import { runDelete } from "./commands/delete.js";
 import { runGet } from "./commands/get.js";
@@ -98,6 +99,8 @@ function dispatch(
       return runStatus(ctx);
     case "repair":
       return runRepair(ctx, inv);
+    case "cleanup":
+      return runCleanup(ctx, inv);
     case "decommission":
       return runDecommission(ctx, inv);
   }

@@ -1,5 +1,5 @@
 /**
- * `repair` and `decommission` through runCli (in-process) with the real client, against the
+ * `repair`, `cleanup` and `decommission` through runCli (in-process) with the real client, against the
  * fake cluster of test/support/cluster-fake-server.ts: several Connect servers on loopback
  * playing a scripted cluster. The clock and the waits between polls are fake, so a
  * decommission that "takes" minutes runs in milliseconds.
@@ -14,6 +14,7 @@ import { type ClientFactory, defaultClientFactory } from "../src/io.js";
 import { runCli } from "../src/run.js";
 import { capture } from "./support/capture.js";
 import {
+  type CleanupInit,
   type FakeCluster,
   type FakeClusterOptions,
   type RepairInit,
@@ -192,6 +193,171 @@ describe("repair", () => {
   });
 });
 
+describe("cleanup", () => {
+  it("shows progress on stderr and the result on stdout", async () => {
+    const c = await start();
+    const r = await cli(c.nodes[0]!.address, ["cleanup"]);
+    expect(r.code).toBe(ExitCode.Ok);
+    expect(r.err).toBe(
+      "cleaning up node-1: 2048 keys scanned, 500 removed (60.0 KiB)\n" +
+        "cleaning up node-1: 4096 keys scanned, 1012 removed (120.0 KiB)\n",
+    );
+    expect(r.out).toBe(
+      [
+        "Cleanup of node-1 done in 1.3s",
+        "  Keys scanned:   4100",
+        "  Keys removed:   1013",
+        "  Bytes removed:  120.1 KiB",
+        "",
+      ].join("\n"),
+    );
+    expect(c.calls).toEqual([{ node: "node-1", method: "cleanup", nodeId: "" }]);
+  });
+
+  it("--node names the node to clean up", async () => {
+    const c = await start();
+    const r = await cli(c.nodes[0]!.address, ["cleanup", "--node", "node-2"]);
+    expect(r.code).toBe(ExitCode.Ok);
+    expect(r.err).toMatch(/^cleaning up node-2: /);
+    expect(r.out).toMatch(/^Cleanup of node-2 done/);
+    expect(c.calls).toEqual([{ node: "node-1", method: "cleanup", nodeId: "node-2" }]);
+    // One dash works too.
+    expect((await cli(c.nodes[0]!.address, ["cleanup", "-node=node-3"])).out).toMatch(
+      /^Cleanup of node-3 done/,
+    );
+  });
+
+  it("--json prints the final CleanupResponse and no progress", async () => {
+    const c = await start();
+    const r = await cli(c.nodes[0]!.address, ["--json", "cleanup"]);
+    expect(r.code).toBe(ExitCode.Ok);
+    expect(r.err).toBe("");
+    expect(JSON.parse(r.out)).toEqual({
+      nodeId: "node-1",
+      keysScanned: "4100",
+      keysRemoved: "1013",
+      bytesRemoved: "123000",
+      elapsedSeconds: 1.25,
+      done: true,
+    });
+    expect(r.out.endsWith("}\n")).toBe(true);
+    expect(r.out.split("\n")).toHaveLength(2);
+  });
+
+  it("a node with nothing to remove: zeros are printed, in JSON too", async () => {
+    const c = await start();
+    c.cleanupScript = async function* (): AsyncGenerator<CleanupInit> {
+      yield { nodeId: "node-1", keysScanned: 7n, done: true };
+    };
+    const r = await cli(c.nodes[0]!.address, ["cleanup"]);
+    expect(r).toMatchObject({ code: ExitCode.Ok, err: "" });
+    expect(r.out).toBe(
+      "Cleanup of node-1 done in 0.0s\n  Keys scanned:   7\n  Keys removed:   0\n  Bytes removed:  0 B\n",
+    );
+    const json = await cli(c.nodes[0]!.address, ["cleanup", "--json"]);
+    expect(JSON.parse(json.out)).toEqual({
+      nodeId: "node-1",
+      keysScanned: "7",
+      keysRemoved: "0",
+      bytesRemoved: "0",
+      elapsedSeconds: 0,
+      done: true,
+    });
+  });
+
+  it("the server's refusal (FAILED_PRECONDITION) is reported with its reason (exit 4)", async () => {
+    const c = await start();
+    const refusal = new ConnectError(
+      "cleanup refused on node-1: the ring changed 3.2 s ago; retry once it has been stable for 10 s",
+      Code.FailedPrecondition,
+    );
+    c.cleanupScript = async function* (): AsyncGenerator<CleanupInit> {
+      // The server refuses before its first message.
+      if (refusal !== undefined) throw refusal;
+      yield {};
+    };
+    for (const args of [["cleanup"], ["cleanup", "--json"]]) {
+      const r = await cli(c.nodes[0]!.address, args);
+      expect(r, args.join(" ")).toEqual({
+        code: ExitCode.Rejected,
+        out: "",
+        err: "distkv-client: request refused: cleanup refused on node-1: the ring changed 3.2 s ago; retry once it has been stable for 10 s\n",
+        elapsedMs: 0,
+      });
+    }
+  });
+
+  it("a refusal after some progress keeps the progress lines, then the reason (exit 4)", async () => {
+    const c = await start();
+    c.cleanupScript = async function* (): AsyncGenerator<CleanupInit> {
+      yield { nodeId: "node-1", keysScanned: 100n, keysRemoved: 10n, bytesRemoved: 2048n };
+      throw new ConnectError(
+        "cleanup refused on node-1: the ring changed during the cleanup (10 keys deleted so far); run it again once it is stable",
+        Code.FailedPrecondition,
+      );
+    };
+    const r = await cli(c.nodes[0]!.address, ["cleanup"]);
+    expect(r.code).toBe(ExitCode.Rejected);
+    expect(r.out).toBe("");
+    expect(r.err).toBe(
+      "cleaning up node-1: 100 keys scanned, 10 removed (2.0 KiB)\n" +
+        "distkv-client: request refused: cleanup refused on node-1: the ring changed during the cleanup (10 keys deleted so far); run it again once it is stable\n",
+    );
+  });
+
+  it("an unknown node is refused by the server (exit 4)", async () => {
+    const c = await start();
+    const r = await cli(c.nodes[0]!.address, ["cleanup", "--node", "node-9"]);
+    expect(r).toMatchObject({
+      code: ExitCode.Rejected,
+      out: "",
+      err: 'distkv-client: not_found: unknown node "node-9"\n',
+    });
+    expect(c.calls).toEqual([{ node: "node-1", method: "cleanup", nodeId: "node-9" }]);
+  });
+
+  it("a stream that ends before the cleanup finished is a failure (exit 3)", async () => {
+    const c = await start();
+    const scripts: Array<() => AsyncGenerator<CleanupInit>> = [
+      async function* () {
+        yield { nodeId: "node-1", keysScanned: 100n, keysRemoved: 3n, bytesRemoved: 300n };
+      },
+      // Nothing at all.
+      async function* () {
+        yield* [];
+      },
+    ];
+    const expectedErr = ["cleaning up node-1: 100 keys scanned, 3 removed (300 B)\n", ""];
+    for (const [i, script] of scripts.entries()) {
+      c.cleanupScript = script;
+      for (const json of [false, true]) {
+        const r = await cli(c.nodes[0]!.address, json ? ["cleanup", "--json"] : ["cleanup"]);
+        expect(r.code).toBe(ExitCode.Unavailable);
+        expect(r.out).toBe("");
+        expect(r.err).toBe(
+          `${json ? "" : expectedErr[i]}distkv-client: DistKV at http://${c.nodes[0]!.address} ended the cleanup stream before the cleanup finished\n`,
+        );
+      }
+    }
+  });
+
+  it("usage errors", async () => {
+    for (const [args, message] of [
+      [["cleanup", "--node", ""], "--node must name a node id"],
+      [["cleanup", "--node"], "--node must name a node id"],
+      [["cleanup", "extra"], 'unexpected argument "extra"'],
+      [["cleanup", "--bogus"], "unexpected option --bogus"],
+    ] as const) {
+      const r = await cli("localhost:1", [...args]);
+      expect(r.code).toBe(ExitCode.Usage);
+      expect(r.out).toBe("");
+      expect(r.err).toBe(
+        `distkv-client: ${message}\nRun 'distkv-client cleanup --help' for usage.\n`,
+      );
+    }
+  });
+});
+
 describe("decommission", () => {
   it("asks, follows the hand-over on the leaving node, then waits until the others see it left", async () => {
     const c = await start({ handoverPolls: 3, gossipPolls: 2 });
@@ -322,12 +488,15 @@ describe("the executable", () => {
     });
   }
 
-  it("exits by itself after repair and after decommission (no stream left open)", async () => {
+  it("exits by itself after repair, cleanup and decommission (no stream left open)", async () => {
     const c = await start({ handoverPolls: 1, gossipPolls: 0 });
     const server = c.nodes[0]!.address;
     const repair = await exec(["--server", server, "repair"]);
     expect(repair.code).toBe(ExitCode.Ok);
     expect(repair.out).toMatch(/^Repair of node-1 done/);
+    const cleanup = await exec(["--server", server, "cleanup"]);
+    expect(cleanup.code).toBe(ExitCode.Ok);
+    expect(cleanup.out).toMatch(/^Cleanup of node-1 done/);
     const leave = await exec(["--server", server, "--timeout", "15s", "decommission", "node-2"]);
     expect(leave.code).toBe(ExitCode.Ok);
     expect(leave.out).toMatch(/^node-2 has left the cluster \(\d+s\)\n$/);

@@ -601,6 +601,8 @@ function routesFor(config: ServerConfig, holder: { parts?: Parts }) {
     }
   };
 
+  /** A relayed cleanup whose caller set no deadline: bounded anyway, by a day. */
+  const RELAY_NO_DEADLINE_MS = 24 * 3600 * 1000;
   /** ClusterService.Cleanup: runs here, or relays the stream of the node asked for. */
   async function* cleanup(req: { nodeId: string }, ctx: HandlerContext) {
     const { gossip, membership, handover } = get();
@@ -618,7 +620,11 @@ function routesFor(config: ServerConfig, holder: { parts?: Parts }) {
     }
     const client = createDistKVClient({ baseUrl: member.address });
     try {
-      yield* client.cluster.cleanup({ nodeId: target }, { signal: ctx.signal });
+      // The caller's deadline, not the client's 5 s default: a cleanup scans the node's data.
+      yield* client.cluster.cleanup(
+        { nodeId: target },
+        { signal: ctx.signal, timeoutMs: ctx.timeoutMs() ?? RELAY_NO_DEADLINE_MS },
+      );
     } finally {
       client.close();
     }

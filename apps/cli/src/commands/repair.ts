@@ -1,10 +1,9 @@
 import { toJson } from "@bufbuild/protobuf";
-import { type RepairResponse, RepairResponseSchema } from "@distkv/rpc";
-import { ExitCode, ServerFailedError } from "../errors.js";
+import { RepairResponseSchema } from "@distkv/rpc";
+import { ExitCode } from "../errors.js";
 import { formatRepair, formatRepairProgress } from "../format.js";
 import type { CommandContext } from "../io.js";
-import { ProgressLine } from "../progress.js";
-import { withClient } from "./with-client.js";
+import { followProgress } from "./with-client.js";
 
 export interface RepairInput {
   /** The node whose replicas to repair; undefined: the node --server names. */
@@ -18,24 +17,13 @@ export interface RepairInput {
  * failed, 0 otherwise.
  */
 export async function runRepair(ctx: CommandContext, input: RepairInput): Promise<ExitCode> {
-  const progress = new ProgressLine(ctx.stderr, !ctx.options.json);
-  let last: RepairResponse | undefined;
-  try {
-    await withClient(ctx, async (c) => {
-      for await (const m of c.cluster.repair({ nodeId: input.node ?? "" })) {
-        last = m;
-        if (!m.done) progress.show(formatRepairProgress(m));
-      }
-    });
-  } finally {
-    progress.end();
-  }
-  if (last === undefined || !last.done) {
-    throw new ServerFailedError(
-      "internal",
-      `DistKV at ${ctx.options.baseUrl} ended the repair stream before the round finished`,
-    );
-  }
+  const last = await followProgress(
+    ctx,
+    "repair",
+    "the round finished",
+    (c) => c.cluster.repair({ nodeId: input.node ?? "" }),
+    formatRepairProgress,
+  );
   if (ctx.options.json) {
     const json = toJson(RepairResponseSchema, last, { alwaysEmitImplicit: true });
     ctx.stdout.write(`${JSON.stringify(json)}\n`);

@@ -1,5 +1,5 @@
 /**
- * A fake DistKV cluster for the CLI's repair and decommission tests: several in-process
+ * A fake DistKV cluster for the CLI's repair, cleanup and decommission tests: several in-process
  * Connect servers (cleartext HTTP/2 on ephemeral loopback ports), one per fake node, serving
  * ClusterService from one scripted model. Not DistKV: no data, no gossip; just the answers a
  * real cluster gives, in the order it gives them.
@@ -12,15 +12,25 @@
  *
  * Repair: `Repair` streams `repairScript(request, node)`; the default is three progress
  * snapshots and a final one with `done` set.
+ *
+ * Cleanup: `Cleanup` for a node id the cluster does not have is NOT_FOUND (as the real server
+ * answers); otherwise it streams `cleanupScript(request, node)`, by default two progress
+ * snapshots and a final one with `done` set.
  */
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { ClusterService, NodeState, type RepairResponseSchema } from "@distkv/rpc";
+import {
+  type CleanupResponseSchema,
+  ClusterService,
+  NodeState,
+  type RepairResponseSchema,
+} from "@distkv/rpc";
 
 export type RepairInit = MessageInitShape<typeof RepairResponseSchema>;
+export type CleanupInit = MessageInitShape<typeof CleanupResponseSchema>;
 
 export interface FakeClusterOptions {
   /** @default ["node-1", "node-2", "node-3"] */
@@ -45,7 +55,7 @@ export interface FakeNode {
 
 export interface SeenCall {
   node: string;
-  method: "status" | "decommission" | "repair";
+  method: "status" | "decommission" | "repair" | "cleanup";
   nodeId?: string;
 }
 
@@ -53,6 +63,7 @@ export interface FakeCluster {
   readonly nodes: FakeNode[];
   readonly calls: SeenCall[];
   repairScript: (request: { nodeId: string }, node: string) => AsyncIterable<RepairInit>;
+  cleanupScript: (request: { nodeId: string }, node: string) => AsyncIterable<CleanupInit>;
   close(): Promise<void>;
 }
 
@@ -73,6 +84,35 @@ export const defaultRepairScript = async function* (
     keysRepaired: 5n,
     bytesExchanged: 4096n,
     tombstonesPurged: 1n,
+    elapsedSeconds: 1.25,
+    done: true,
+  };
+};
+
+export const defaultCleanupScript = async function* (
+  request: { nodeId: string },
+  node: string,
+): AsyncGenerator<CleanupInit> {
+  const nodeId = request.nodeId === "" ? node : request.nodeId;
+  yield {
+    nodeId,
+    keysScanned: 2048n,
+    keysRemoved: 500n,
+    bytesRemoved: 61_440n,
+    elapsedSeconds: 0.5,
+  };
+  yield {
+    nodeId,
+    keysScanned: 4096n,
+    keysRemoved: 1012n,
+    bytesRemoved: 122_880n,
+    elapsedSeconds: 1,
+  };
+  yield {
+    nodeId,
+    keysScanned: 4100n,
+    keysRemoved: 1013n,
+    bytesRemoved: 123_000n,
     elapsedSeconds: 1.25,
     done: true,
   };
@@ -107,6 +147,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     nodes,
     calls,
     repairScript: defaultRepairScript,
+    cleanupScript: defaultCleanupScript,
     async close() {
       for (const [id, s] of servers) {
         for (const session of s.sessions) session.destroy();
@@ -181,6 +222,13 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
             async *repair(req) {
               calls.push({ node: id, method: "repair", nodeId: req.nodeId });
               yield* cluster.repairScript(req, id);
+            },
+            async *cleanup(req) {
+              calls.push({ node: id, method: "cleanup", nodeId: req.nodeId });
+              if (req.nodeId !== "" && !state.has(req.nodeId)) {
+                throw new ConnectError(`unknown node ${JSON.stringify(req.nodeId)}`, Code.NotFound);
+              }
+              yield* cluster.cleanupScript(req, id);
             },
           });
         },

@@ -1,7 +1,7 @@
 /**
- * Runs the fake cluster of cluster-fake-server.ts in the foreground, for trying `repair` and
- * `decommission` by hand: `npx tsx test/support/serve-cluster.ts`. Prints the nodes' addresses.
- * Its answers are scripted (see that file), not measured. Ctrl-C stops it.
+ * Runs the fake cluster of cluster-fake-server.ts in the foreground, for trying `repair`,
+ * `cleanup` and `decommission` by hand: `npx tsx test/support/serve-cluster.ts`. Prints the
+ * nodes' addresses. Its answers are scripted (see that file), not measured. Ctrl-C stops it.
  */
 import { startFakeCluster } from "./cluster-fake-server.js";
 
