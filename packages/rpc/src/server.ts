@@ -33,9 +33,7 @@ import {
   type DescMessage,
   type DescMethod,
   type DescService,
-  fromBinary,
   isMessage,
-  toBinary,
 } from "@bufbuild/protobuf";
 import type {
   ConnectRouter,
@@ -54,14 +52,15 @@ import { PeerService } from "./gen/distkv/v1/peer_pb.js";
 import { sniffProtocol } from "./protocol-sniffer.js";
 import { RequestMeter } from "./request-meter.js";
 import {
+  decodeMessage,
   drained,
   ENVELOPE_HEADER_BYTES,
   EnvelopeSplitter,
   encodeEndEnvelope,
-  encodeEnvelope,
   FLAG_END_STREAM,
   MAX_PATH_BYTES,
   MUX_TCP_MAGIC,
+  messageEnvelope,
 } from "./tcp-stream.js";
 
 /** The request object Node hands to the handler, HTTP/1 or HTTP/2. */
@@ -791,7 +790,7 @@ class OnePortServer implements DistKVServer {
         const message = isMessage(reply, method.output)
           ? reply
           : create(method.output, reply as Record<string, unknown>);
-        const frame = encodeEnvelope(0, toBinary(method.output, message));
+        const frame = messageEnvelope(method.output, message);
         // Response bytes count against the budgets until they are written (as chargeWrites).
         const n = frame.length;
         charge.forceCharge(n);
@@ -1046,7 +1045,7 @@ async function* decodeTcpRequests(
       if (env.flags !== 0) {
         throw new ConnectError(`unsupported envelope flags ${env.flags}`, Code.InvalidArgument);
       }
-      yield fromBinary(input, env.body, { readUnknownFields: false });
+      yield decodeMessage(input, env.body);
     }
   }
   if (splitter.pendingBytes > 0) {

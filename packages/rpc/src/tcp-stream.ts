@@ -23,6 +23,7 @@ import * as net from "node:net";
 import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { MuxStreamOpener } from "./mux-client.js";
+import { fastMuxCodec } from "./mux-codec.js";
 
 /** Identifies a mux-tcp connection; do not change (version 1 of the wire above). */
 export const MUX_TCP_MAGIC = Buffer.from("\0DKVMUX1\r\n", "latin1");
@@ -38,6 +39,23 @@ export function encodeEnvelope(flags: number, body: Uint8Array): Buffer {
   out.writeUInt32BE(body.length, 1);
   out.set(body, ENVELOPE_HEADER_BYTES);
   return out;
+}
+
+/**
+ * A message as one envelope: the mux stream messages through their hand-written codec
+ * (mux-codec.ts), anything else through protobuf-es.
+ */
+export function messageEnvelope(desc: DescMessage, message: unknown): Buffer {
+  const fast = fastMuxCodec(desc);
+  if (fast !== undefined) return fast.encodeEnvelope(message);
+  return encodeEnvelope(0, toBinary(desc, message as MessageShape<DescMessage>));
+}
+
+/** An envelope's body decoded, as messageEnvelope encodes (unknown fields dropped). */
+export function decodeMessage<D extends DescMessage>(desc: D, body: Uint8Array): MessageShape<D> {
+  const fast = fastMuxCodec(desc);
+  if (fast !== undefined) return fast.decode(body) as MessageShape<D>;
+  return fromBinary(desc, body, { readUnknownFields: false });
 }
 
 /** The end envelope: OK without an error, else its code and message. */
@@ -176,8 +194,7 @@ async function* openStream<I extends DescMessage, O extends DescMessage>(
     socket.write(header);
     for await (const message of requests) {
       if (socket.destroyed) return;
-      const body = toBinary(init.input, message);
-      if (!socket.write(encodeEnvelope(0, body))) await drained(socket);
+      if (!socket.write(messageEnvelope(init.input, message))) await drained(socket);
     }
     if (!socket.destroyed) socket.write(encodeEnvelope(FLAG_END_STREAM, new Uint8Array(0)));
   })().catch((err: unknown) => {
@@ -193,7 +210,7 @@ async function* openStream<I extends DescMessage, O extends DescMessage>(
           if (err !== undefined) throw err;
           return;
         }
-        yield fromBinary(init.output, env.body, { readUnknownFields: false });
+        yield decodeMessage(init.output, env.body);
       }
     }
     throw new ConnectError(
