@@ -121,7 +121,8 @@ describe("parseCommandLine: commands", () => {
     expect((await run(["--timeout", "1s", "repair"])).options.timeout).toBe("1s");
     expect(await run(["cleanup"])).toEqual({
       kind: "run",
-      options: { ...DEFAULTS, timeout: "30m" },
+      // The most a node accepts (its request limit), as for repair.
+      options: { ...DEFAULTS, timeout: "5m" },
       invocation: { command: "cleanup", node: undefined },
     });
     expect((await run(["cleanup", "-node=n3", "-timeout=2h"])).invocation).toEqual({
@@ -192,7 +193,7 @@ describe("parseCommandLine: help and version", () => {
     ]) {
       expect(p.text).toContain(`distkv-client ${cmd}`);
     }
-    expect(p.text).toContain("[default: 5s; repair 5m, cleanup 30m, decommission 30m]");
+    expect(p.text).toContain("[default: 5s; repair 5m, cleanup 5m, decommission 30m]");
     expect(p.text).toContain("Exit codes:");
     expect(p.text).toContain("-server=host:8080");
   });

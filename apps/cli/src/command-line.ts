@@ -71,7 +71,7 @@ export const COMMAND_TIMEOUTS: Readonly<Record<CommandName, string>> = {
   batch: DEFAULT_TIMEOUT,
   status: DEFAULT_TIMEOUT,
   repair: "5m",
-  cleanup: "30m",
+  cleanup: "5m",
   decommission: "30m",
 };
 

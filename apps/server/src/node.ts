@@ -17,6 +17,7 @@ import {
   createDistKVClient,
   createDistKVServer,
   createPipelineHandler,
+  DEFAULT_SERVER_MAX_TIMEOUT_MS,
   type DistKVServer,
   FaultService,
   KVService,
@@ -601,8 +602,6 @@ function routesFor(config: ServerConfig, holder: { parts?: Parts }) {
     }
   };
 
-  /** A relayed cleanup whose caller set no deadline: bounded anyway, by a day. */
-  const RELAY_NO_DEADLINE_MS = 24 * 3600 * 1000;
   /** ClusterService.Cleanup: runs here, or relays the stream of the node asked for. */
   async function* cleanup(req: { nodeId: string }, ctx: HandlerContext) {
     const { gossip, membership, handover } = get();
@@ -621,9 +620,10 @@ function routesFor(config: ServerConfig, holder: { parts?: Parts }) {
     const client = createDistKVClient({ baseUrl: member.address });
     try {
       // The caller's deadline, not the client's 5 s default: a cleanup scans the node's data.
+      // Without one, the most a node accepts.
       yield* client.cluster.cleanup(
         { nodeId: target },
-        { signal: ctx.signal, timeoutMs: ctx.timeoutMs() ?? RELAY_NO_DEADLINE_MS },
+        { signal: ctx.signal, timeoutMs: ctx.timeoutMs() ?? DEFAULT_SERVER_MAX_TIMEOUT_MS },
       );
     } finally {
       client.close();

@@ -25,6 +25,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import {
   type CleanupResponseSchema,
   ClusterService,
+  DEFAULT_SERVER_MAX_TIMEOUT_MS,
   NodeState,
   type RepairResponseSchema,
 } from "@distkv/rpc";
@@ -183,6 +184,8 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     const sessions = new Set<http2.ServerHttp2Session>();
     const http = http2.createServer(
       connectNodeAdapter({
+        // The real server's limit: a CLI default above it would be refused there.
+        maxTimeoutMs: DEFAULT_SERVER_MAX_TIMEOUT_MS,
         routes: (router) => {
           router.service(ClusterService, {
             status() {

@@ -21,6 +21,7 @@ import {
   type BatchResult,
   type BatchResultSchema,
   ClusterService,
+  DEFAULT_SERVER_MAX_TIMEOUT_MS,
   KVService,
   type RequestOptions,
   type StatusResponseSchema,
@@ -143,6 +144,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     status: {},
     http: http2.createServer(
       connectNodeAdapter({
+        // The real server's limit: a CLI default above it would be refused there.
+        maxTimeoutMs: DEFAULT_SERVER_MAX_TIMEOUT_MS,
         routes: (router) => {
           router.service(KVService, {
             async put(req, ctx) {
