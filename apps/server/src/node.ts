@@ -440,6 +440,7 @@ function compose(
     storage,
     transport,
     faults,
+    log: clusterLog,
     /** Set by the node: runs the decommission in the background. */
     runDecommission: undefined as (() => Promise<void>) | undefined,
     startDecommission(): void {
@@ -574,6 +575,36 @@ function routesFor(config: ServerConfig, holder: { parts?: Parts }) {
     };
   };
 
+  /** ClusterService.RemoveNode: marks a node this node sees dead as left, for good. */
+  const removeNode = (req: { nodeId: string }) => {
+    const { gossip, log } = get();
+    const target = req.nodeId;
+    if (target === "" || target === config.nodeId) {
+      throw new ConnectError(
+        "remove_node needs the id of another node (a live node leaves with decommission)",
+        Code.InvalidArgument,
+      );
+    }
+    const member = gossip.member(target);
+    if (member === undefined) {
+      throw new ConnectError(`unknown node ${JSON.stringify(target)}`, Code.NotFound);
+    }
+    if (member.status === "left") return { nodeId: target };
+    if (member.status !== "dead") {
+      throw new ConnectError(
+        `node ${target} is ${member.status} as ${config.nodeId} sees it: only a dead node can be removed; decommission a live node`,
+        Code.FailedPrecondition,
+      );
+    }
+    if (!gossip.removeDead(target)) {
+      throw new ConnectError(`node ${target} changed state; retry`, Code.FailedPrecondition);
+    }
+    log.warn("removed a dead node: it is left everywhere, its ranges move to the others", {
+      node: target,
+    });
+    return { nodeId: target };
+  };
+
   const decommission = async (req: { nodeId: string }) => {
     const { gossip, membership } = get();
     const target = req.nodeId === "" ? config.nodeId : req.nodeId;
@@ -654,6 +685,7 @@ function routesFor(config: ServerConfig, holder: { parts?: Parts }) {
       decommission,
       repair: (req, ctx) => get().antiEntropy.repair(req, ctx.signal),
       cleanup,
+      removeNode,
     });
     if (config.enableFaultInjection) {
       router.service(FaultService, {

@@ -1,3 +1,5 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { HashRing } from "@distkv/ring";
 import { Consistency, type DistKVClient, NodeState, type StatusResponse } from "@distkv/rpc";
 import { afterEach, describe, expect, it } from "vitest";
 import { ClusterHarness, eventually } from "./harness.js";
@@ -232,5 +234,48 @@ describe("elastic membership with real processes", () => {
     // A dead node stays on the ring (failure is not removal): quorum writes still succeed.
     const put = await h.client("node1").kv.put({ key: b("after"), value: b("v"), options: QUORUM });
     expect(put.replicasAcked).toBeGreaterThanOrEqual(2);
+
+    // A key node4 replicates cannot be written at `all` while node4 is dead (hinted copies
+    // do not count for `all`)...
+    const ring = new HashRing();
+    for (const id of ["node1", "node2", "node3", "node4"]) ring.addNode(id, { virtualNodes: 150 });
+    const key = Array.from({ length: 100 }, (_, i) => `r-${i}`).find((k) =>
+      ring.preferenceList(b(k), 3).includes("node4"),
+    )!;
+    const ALL = { consistency: Consistency.ALL };
+    const putAll = () => h.client("node1").kv.put({ key: b(key), value: b("v"), options: ALL });
+    const refused = await putAll().then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e).code,
+    );
+    expect(refused).toBe(Code.Unavailable);
+    // ...removal is refused for a live node, an unknown one and the node itself...
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e).code,
+      );
+    const c2 = h.client("node2");
+    expect(await code(c2.cluster.removeNode({ nodeId: "node1" }))).toBe(Code.FailedPrecondition);
+    expect(await code(c2.cluster.removeNode({ nodeId: "node9" }))).toBe(Code.NotFound);
+    expect(await code(c2.cluster.removeNode({ nodeId: "node2" }))).toBe(Code.InvalidArgument);
+    // ...and once node4 is removed (left everywhere, off every ring) the write needs only the
+    // three others.
+    expect((await c2.cluster.removeNode({ nodeId: "node4" })).nodeId).toBe("node4");
+    await eventually(
+      async () => {
+        for (const id of others) {
+          if (stateOf(await h.client(id).cluster.status({}), "node4") !== NodeState.LEFT) {
+            return false;
+          }
+        }
+        return true;
+      },
+      30_000,
+      200,
+    );
+    expect((await putAll()).replicasAcked).toBe(3);
+    // Removing it again changes nothing.
+    expect((await h.client("node3").cluster.removeNode({ nodeId: "node4" })).nodeId).toBe("node4");
   }, 120_000);
 });

@@ -339,6 +339,35 @@ describe("Gossip membership", () => {
     expect(log.filter((l) => l.includes("remove node-2"))).toHaveLength(5);
   });
 
+  it("removeDead: a dead member becomes left everywhere; alive, unknown or self are refused", async () => {
+    const { sim, ids } = await small(5, 6);
+    const log = record(sim, ids);
+    const a = sim.node("node-0");
+    expect(a.removeDead("node-3")).toBe(false); // alive
+    expect(a.removeDead("nobody")).toBe(false);
+    expect(() => a.removeDead("node-0")).toThrow(/cannot remove itself/);
+    sim.crash("node-3");
+    const live = ids.filter((i) => i !== "node-3");
+    expect(
+      await sim.network.runUntil(
+        () => live.every((o) => sim.statusOf(o, "node-3") === "dead"),
+        120_000,
+      ),
+    ).toBeDefined();
+    expect(a.removeDead("node-3")).toBe(true);
+    expect(sim.statusOf("node-0", "node-3")).toBe("left");
+    expect(a.removeDead("node-3")).toBe(false); // already left
+    expect(
+      await sim.network.runUntil(
+        () => live.every((o) => sim.statusOf(o, "node-3") === "left"),
+        10_000,
+      ),
+    ).toBeDefined();
+    expect(log.filter((l) => l.includes("leave node-3 left"))).toHaveLength(4);
+    a.stop();
+    expect(() => a.removeDead("node-3")).toThrow(/cannot remove a member in state stopped/);
+  });
+
   it("a member that missed a leave hears it again as soon as it gossips its stale view", async () => {
     const sim = new SimCluster({ seed: 14, config: { pushPullIntervalMs: 0 } });
     const ids = await sim.bootstrap(5);

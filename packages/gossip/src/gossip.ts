@@ -375,6 +375,28 @@ export class Gossip {
   }
 
   /**
+   * Removes a dead member for good (an operator's decision: the node is gone and will not
+   * come back): it becomes `left` here at once (a `leave` event) and on every other member as
+   * the update spreads, as if it had left gracefully, and is forgotten after the retention
+   * period like any left member. Only a member this node sees as `dead` can be removed: the
+   * result is false otherwise (unknown, alive, suspect or already left). A node that comes back
+   * under a removed id refutes the claim like any claim about itself and is a member again, so
+   * replace a removed node with a new id.
+   */
+  removeDead(id: string): boolean {
+    if (this.state !== "running") {
+      throw new GossipLifecycleError(`cannot remove a member in state ${this.state}`);
+    }
+    if (id === this.id) {
+      throw new InvalidGossipArgumentError("a node cannot remove itself; call leave()");
+    }
+    const r = this.records.get(id);
+    if (r === undefined || r.liveness !== "dead") return false;
+    this.applyLeft({ type: "left", id, incarnation: r.incarnation }, true);
+    return true;
+  }
+
+  /**
    * Stops everything at once: timers, listening, exchanges in flight (they reject with
    * GossipAbortedError). Sends nothing: call `leave()` first for a graceful exit. Idempotent.
    */
