@@ -133,6 +133,24 @@ describe("parseCommandLine: commands", () => {
     expect((await run(["status"])).options.timeout).toBe("5s");
   });
 
+  it("removenode: one call, so the usual 5s deadline", async () => {
+    expect(await run(["removenode", "node-4"])).toEqual({
+      kind: "run",
+      options: DEFAULTS,
+      invocation: { command: "removenode", nodeId: "node-4" },
+    });
+    // Trimmed; a numeric-looking id stays a string; options before or after, one dash or two.
+    expect(await run(["-server=n1:9000", "removenode", " 007 ", "-json", "-timeout=2s"])).toEqual({
+      kind: "run",
+      options: { ...DEFAULTS, server: "n1:9000", timeout: "2s", json: true },
+      invocation: { command: "removenode", nodeId: "007" },
+    });
+    expect((await run(["removenode", "--", "-odd-id"])).invocation).toEqual({
+      command: "removenode",
+      nodeId: "-odd-id",
+    });
+  });
+
   it("reads the shared options before or after the command, with one or two dashes", async () => {
     const expected = { server: "n1:9000", timeout: "2s", consistency: "all", json: true };
     const forms = [
@@ -190,10 +208,15 @@ describe("parseCommandLine: help and version", () => {
       "repair",
       "cleanup",
       "decommission <node-id>",
+      "removenode <node-id>",
     ]) {
       expect(p.text).toContain(`distkv-client ${cmd}`);
     }
+    // removenode is one call: it keeps the 5s default and is not listed among the exceptions.
     expect(p.text).toContain("[default: 5s; repair 5m, cleanup 5m, decommission 30m]");
+    expect(p.text).toMatch(
+      /4 request rejected by the server \([^)]*removenode of a node that is\s+not dead\)/,
+    );
     expect(p.text).toContain("Exit codes:");
     expect(p.text).toContain("-server=host:8080");
   });
@@ -207,6 +230,7 @@ describe("parseCommandLine: help and version", () => {
     ["repair"],
     ["cleanup"],
     ["decommission"],
+    ["removenode"],
   ])("%s --help prints that command's usage", async (cmd) => {
     const p = await parse([cmd, "--help"]);
     expect(p.kind).toBe("output");
@@ -222,6 +246,27 @@ describe("parseCommandLine: help and version", () => {
     expect(p.text).toMatch(/no ring places a replica of\s+there any more/);
     expect(p.text).toMatch(/refuses \(exit 4\)/);
     expect(p.text).toMatch(/--node\s+The node to clean up \(default: the node --server names\)/);
+  });
+
+  it("removenode --help: its usage line, that the node must be dead, and the new-id warning", async () => {
+    const p = (await parse(["removenode", "--help"])) as Extract<
+      ParsedCommandLine,
+      { kind: "output" }
+    >;
+    expect(p.text.split("\n")[0]).toBe("distkv-client removenode <node-id>");
+    // yargs wraps the description; compare it with the line breaks undone.
+    const flat = p.text.replace(/\s+/g, " ");
+    for (const phrase of [
+      "Remove a node that died and will not come back",
+      "its ranges move to the remaining nodes. Its data is not handed over",
+      'run "distkv-client repair" on each remaining node',
+      "Refused (exit 4) unless the answering node sees the node dead: decommission a live node instead.",
+      "Removing a node that has already left succeeds and changes nothing.",
+      "A replacement must join with a new node id",
+      "node-id The id of the dead node to remove",
+    ]) {
+      expect(flat).toContain(phrase);
+    }
   });
 
   it("--version", async () => {
@@ -268,6 +313,10 @@ describe("parseCommandLine: usage errors", () => {
       "decommission",
     ],
     [["decommission", "a", "b"], 'unexpected argument "b"', "decommission"],
+    [["removenode"], "missing arguments: usage: distkv-client removenode <node-id>", "removenode"],
+    [["removenode", "a", "b"], 'unexpected argument "b"', "removenode"],
+    [["removenode", "  "], "the node id must not be empty", "removenode"],
+    [["removenode", "n1", "--node", "n2"], "unexpected option --node", "removenode"],
     [["repair", "--node"], "--node must name a node id", "repair"],
     [["cleanup", "--node", " "], "--node must name a node id", "cleanup"],
     [["cleanup", "n1"], 'unexpected argument "n1"', "cleanup"],

@@ -38,7 +38,8 @@ export type Invocation =
   | { readonly command: "repair"; readonly node: string | undefined }
   /** `node`: the node to clean up; undefined: the one --server names. */
   | { readonly command: "cleanup"; readonly node: string | undefined }
-  | { readonly command: "decommission"; readonly nodeId: string };
+  | { readonly command: "decommission"; readonly nodeId: string }
+  | { readonly command: "removenode"; readonly nodeId: string };
 
 export type CommandName = Invocation["command"];
 
@@ -57,6 +58,7 @@ export const COMMAND_USAGE: Readonly<Record<CommandName, string>> = {
   repair: "repair [--node <node-id>]",
   cleanup: "cleanup [--node <node-id>]",
   decommission: "decommission <node-id>",
+  removenode: "removenode <node-id>",
 };
 
 /**
@@ -73,6 +75,7 @@ export const COMMAND_TIMEOUTS: Readonly<Record<CommandName, string>> = {
   repair: "5m",
   cleanup: "5m",
   decommission: "30m",
+  removenode: DEFAULT_TIMEOUT,
 };
 
 /** Long options that may be written with one dash (`-server=host:port`), as the original's. */
@@ -99,7 +102,7 @@ Values that start with "-" go after "--": ${SCRIPT_NAME} put -- -key -value.
 
 Exit codes: 0 ok, 1 key not found (get), 2 usage error, 3 server unreachable, timed out,
 unavailable or failed, 4 request rejected by the server (e.g. value too large, cleanup while
-the ring is changing), 5 batch with failed operations or repair with failed comparisons,
+the ring is changing, removenode of a node that is not dead), 5 batch with failed operations or repair with failed comparisons,
 70 internal error of the CLI.`;
 
 function last(v: unknown): unknown {
@@ -227,6 +230,16 @@ function buildParser(version: string) {
           )
           .positional("node-id", { type: "string", describe: "The id of the node to remove" }),
     )
+    .command(
+      "removenode <node-id>",
+      "Remove a dead node for good, without its data (repair then copies it from the other replicas)",
+      (y) =>
+        y
+          .usage(
+            `${SCRIPT_NAME} ${COMMAND_USAGE.removenode}\n\nRemove a node that died and will not come back, like Cassandra's nodetool removenode: it is marked left (gossip tells every node) and its ranges move to the remaining nodes. Its data is not handed over: run "${SCRIPT_NAME} repair" on each remaining node to copy it from the surviving replicas now, or let anti-entropy do it on its next round. Refused (exit 4) unless the answering node sees the node dead: decommission a live node instead. Removing a node that has already left succeeds and changes nothing. A replacement must join with a new node id: restarting the removed node with its old data directory would bring it back as a member.`,
+          )
+          .positional("node-id", { type: "string", describe: "The id of the dead node to remove" }),
+    )
     .demandCommand(1, "no command given")
     .strict()
     .recommendCommands()
@@ -344,7 +357,8 @@ function toInvocation(
       }
       return { command, node: node === undefined ? undefined : r(node) };
     }
-    case "decommission": {
+    case "decommission":
+    case "removenode": {
       const nodeId = r(String(parsed["node-id"] ?? "")).trim();
       if (nodeId === "") throw new UsageError("the node id must not be empty", command);
       return { command, nodeId };

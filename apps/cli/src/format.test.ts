@@ -16,6 +16,7 @@ import {
   formatCleanup,
   formatCleanupProgress,
   formatGet,
+  formatRemoveNode,
   formatStatus,
   formatUptime,
   getToJson,
@@ -270,5 +271,15 @@ describe("cleanup output", () => {
     expect(formatCleanup(create(CleanupResponseSchema, {}))).toBe(
       "Cleanup of ? done in 0.0s\n  Keys scanned:   0\n  Keys removed:   0\n  Bytes removed:  0 B\n",
     );
+  });
+});
+
+describe("removenode output", () => {
+  it("one line: the node, what happened, and what to run next", () => {
+    const line = formatRemoveNode("node-4");
+    expect(line).toBe(
+      'node-4 removed: marked left (gossip tells every node); its ranges move to the remaining nodes, run "distkv-client repair" on each of them to copy its data from the surviving replicas now (anti-entropy does it on its next round otherwise)\n',
+    );
+    expect(line.indexOf("\n")).toBe(line.length - 1);
   });
 });

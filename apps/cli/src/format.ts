@@ -356,3 +356,14 @@ export function formatStreaming(s: StreamingStatus): string {
     `${scanned} scanned, ${s.elapsedSeconds.toFixed(0)}s`
   );
 }
+
+// ---------------------------------------------------------------- removenode
+
+/** The result of `removenode`: what happened and what to run next, on one line. */
+export function formatRemoveNode(nodeId: string): string {
+  return (
+    `${nodeId} removed: marked left (gossip tells every node); its ranges move to the remaining nodes, ` +
+    `run "distkv-client repair" on each of them to copy its data from the surviving replicas now ` +
+    `(anti-entropy does it on its next round otherwise)\n`
+  );
+}

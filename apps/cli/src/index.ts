@@ -25,6 +25,7 @@ export {
 export { type DeleteInput, runDelete } from "./commands/delete.js";
 export { type GetInput, runGet } from "./commands/get.js";
 export { type InputStream, type PutInput, readValue, runPut } from "./commands/put.js";
+export { type RemoveNodeInput, runRemoveNode } from "./commands/removenode.js";
 export { type RepairInput, runRepair } from "./commands/repair.js";
 export { runStatus } from "./commands/status.js";
 export { formatDuration, MAX_DURATION_MS, parseDuration } from "./duration.js";
@@ -53,6 +54,7 @@ export {
   formatCleanup,
   formatCleanupProgress,
   formatGet,
+  formatRemoveNode,
   formatRepair,
   formatRepairProgress,
   formatStatus,

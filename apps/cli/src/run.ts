@@ -10,6 +10,7 @@ import { runDecommission } from "./commands/decommission.js";
 import { runDelete } from "./commands/delete.js";
 import { runGet } from "./commands/get.js";
 import { type InputStream, runPut } from "./commands/put.js";
+import { runRemoveNode } from "./commands/removenode.js";
 import { runRepair } from "./commands/repair.js";
 import { runStatus } from "./commands/status.js";
 import { ExitCode, isCliError, isUsageError } from "./errors.js";
@@ -103,6 +104,8 @@ function dispatch(
       return runCleanup(ctx, inv);
     case "decommission":
       return runDecommission(ctx, inv);
+    case "removenode":
+      return runRemoveNode(ctx, inv);
   }
 }
 

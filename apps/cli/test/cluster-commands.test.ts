@@ -1,5 +1,5 @@
 /**
- * `repair`, `cleanup` and `decommission` through runCli (in-process) with the real client, against the
+ * `repair`, `cleanup`, `decommission` and `removenode` through runCli (in-process) with the real client, against the
  * fake cluster of test/support/cluster-fake-server.ts: several Connect servers on loopback
  * playing a scripted cluster. The clock and the waits between polls are fake, so a
  * decommission that "takes" minutes runs in milliseconds.
@@ -68,6 +68,17 @@ async function cli(server: string, args: string[]) {
     version: "0.0.0-test",
   });
   return { code, out: stdout.text(), err: stderr.text(), elapsedMs: clock - NOW };
+}
+
+/** Runs each command line against `server`; each must end exactly so, without waiting. */
+async function expectEach(
+  server: string,
+  commandLines: string[][],
+  expected: { code: ExitCode; out: string; err: string },
+) {
+  for (const args of commandLines) {
+    expect(await cli(server, args), args.join(" ")).toEqual({ ...expected, elapsedMs: 0 });
+  }
 }
 
 describe("repair", () => {
@@ -276,15 +287,11 @@ describe("cleanup", () => {
       if (refusal !== undefined) throw refusal;
       yield {};
     };
-    for (const args of [["cleanup"], ["cleanup", "--json"]]) {
-      const r = await cli(c.nodes[0]!.address, args);
-      expect(r, args.join(" ")).toEqual({
-        code: ExitCode.Rejected,
-        out: "",
-        err: "distkv-client: request refused: cleanup refused on node-1: the ring changed 3.2 s ago; retry once it has been stable for 10 s\n",
-        elapsedMs: 0,
-      });
-    }
+    await expectEach(c.nodes[0]!.address, [["cleanup"], ["cleanup", "--json"]], {
+      code: ExitCode.Rejected,
+      out: "",
+      err: "distkv-client: request refused: cleanup refused on node-1: the ring changed 3.2 s ago; retry once it has been stable for 10 s\n",
+    });
   });
 
   it("a refusal after some progress keeps the progress lines, then the reason (exit 4)", async () => {
@@ -449,15 +456,107 @@ describe("decommission", () => {
       `distkv-client: cannot reach DistKV at http://127.0.0.1:${port}: connection refused\n`,
     );
   });
+});
 
-  it("usage errors", async () => {
-    const missing = await cli("localhost:1", ["decommission"]);
-    expect(missing.code).toBe(ExitCode.Usage);
-    expect(missing.err).toBe(
-      "distkv-client: missing arguments: usage: distkv-client decommission <node-id>\nRun 'distkv-client decommission --help' for usage.\n",
+describe("removenode", () => {
+  const removed = (id: string) =>
+    `${id} removed: marked left (gossip tells every node); its ranges move to the remaining nodes, ` +
+    `run "distkv-client repair" on each of them to copy its data from the surviving replicas now ` +
+    "(anti-entropy does it on its next round otherwise)\n";
+
+  /** The state of `id` in the `status --json` of the node at `server`. */
+  async function stateOf(server: string, id: string): Promise<string | undefined> {
+    const status = await cli(server, ["status", "--json"]);
+    const nodes: Array<{ id: string; state: string }> = JSON.parse(status.out).nodes;
+    return nodes.find((n) => n.id === id)?.state;
+  }
+
+  it("removes a dead node: one line on stdout, exit 0; status reports it left from then on", async () => {
+    const c = await start({ dead: ["node-3"] });
+    const server = c.nodes[0]!.address;
+    expect(await stateOf(server, "node-3")).toBe("NODE_STATE_DEAD");
+    const r = await cli(server, ["removenode", "node-3"]);
+    expect(r).toEqual({ code: ExitCode.Ok, out: removed("node-3"), err: "", elapsedMs: 0 });
+    expect(c.calls.filter((x) => x.method === "removeNode")).toEqual([
+      { node: "node-1", method: "removeNode", nodeId: "node-3" },
+    ]);
+    expect(await stateOf(server, "node-3")).toBe("NODE_STATE_LEFT");
+    expect(await stateOf(c.nodes[1]!.address, "node-3")).toBe("NODE_STATE_LEFT");
+    // Removing a node that already left succeeds and changes nothing.
+    expect(await cli(c.nodes[1]!.address, ["removenode", "node-3"])).toMatchObject({
+      code: ExitCode.Ok,
+      out: removed("node-3"),
+    });
+    expect(await stateOf(server, "node-3")).toBe("NODE_STATE_LEFT");
+  });
+
+  it("--json prints the RemoveNodeResponse", async () => {
+    const c = await start({ dead: ["node-3"] });
+    await expectEach(
+      c.nodes[0]!.address,
+      [
+        ["--json", "removenode", "node-3"],
+        ["removenode", "node-3", "-json"],
+      ],
+      { code: ExitCode.Ok, out: '{"nodeId":"node-3"}\n', err: "" },
     );
-    const empty = await cli("localhost:1", ["decommission", " "]);
-    expect(empty.err).toMatch(/^distkv-client: the node id must not be empty\n/);
+  });
+
+  it.each([
+    [
+      "a live node",
+      "node-2",
+      "request refused: node-2 is alive: only a dead node can be removed; decommission a live node",
+    ],
+    ["an unknown node", "node-9", 'not_found: unknown node "node-9"'],
+    [
+      "the contacted node itself",
+      "node-1",
+      "invalid request: remove_node needs the id of another node (a live node leaves with decommission)",
+    ],
+  ])("%s is refused by the server with its reason (exit 4), in --json too", async (_, id, why) => {
+    const c = await start({ dead: ["node-3"] });
+    const server = c.nodes[0]!.address;
+    await expectEach(
+      server,
+      [
+        ["removenode", id],
+        ["removenode", id, "--json"],
+      ],
+      { code: ExitCode.Rejected, out: "", err: `distkv-client: ${why}\n` },
+    );
+    expect(c.calls.filter((x) => x.method === "removeNode")).toHaveLength(2);
+    // Nothing changed: the refused node keeps its state, the dead one is still dead.
+    if (id !== "node-9") expect(await stateOf(server, id)).toBe("NODE_STATE_ALIVE");
+    expect(await stateOf(server, "node-3")).toBe("NODE_STATE_DEAD");
+  });
+
+  it("an unreachable server (exit 3)", async () => {
+    const c = await start({ dead: ["node-3"] });
+    // The dead node's own address: nobody answers there.
+    const r = await cli(c.nodes[2]!.address, ["removenode", "node-3"]);
+    expect(r).toMatchObject({
+      code: ExitCode.Unavailable,
+      out: "",
+      err: `distkv-client: cannot reach DistKV at http://${c.nodes[2]!.address}: connection refused\n`,
+    });
+  });
+});
+
+describe.each(["decommission", "removenode"])("%s: usage errors", (command) => {
+  it.each([
+    [[], `missing arguments: usage: distkv-client ${command} <node-id>`],
+    [[" "], "the node id must not be empty"],
+    [["node-3", "node-4"], 'unexpected argument "node-4"'],
+    [["node-3", "--node", "node-4"], "unexpected option --node"],
+  ])("%j: exit 2, nothing sent", async (args, message) => {
+    const before = created;
+    await expectEach("localhost:1", [[command, ...args]], {
+      code: ExitCode.Usage,
+      out: "",
+      err: `distkv-client: ${message}\nRun 'distkv-client ${command} --help' for usage.\n`,
+    });
+    expect(created).toBe(before);
   });
 });
 
@@ -488,8 +587,8 @@ describe("the executable", () => {
     });
   }
 
-  it("exits by itself after repair, cleanup and decommission (no stream left open)", async () => {
-    const c = await start({ handoverPolls: 1, gossipPolls: 0 });
+  it("exits by itself after repair, cleanup, removenode and decommission (no stream left open)", async () => {
+    const c = await start({ handoverPolls: 1, gossipPolls: 0, dead: ["node-3"] });
     const server = c.nodes[0]!.address;
     const repair = await exec(["--server", server, "repair"]);
     expect(repair.code).toBe(ExitCode.Ok);
@@ -497,6 +596,9 @@ describe("the executable", () => {
     const cleanup = await exec(["--server", server, "cleanup"]);
     expect(cleanup.code).toBe(ExitCode.Ok);
     expect(cleanup.out).toMatch(/^Cleanup of node-1 done/);
+    const remove = await exec(["--server", server, "removenode", "node-3"]);
+    expect(remove.code).toBe(ExitCode.Ok);
+    expect(remove.out).toMatch(/^node-3 removed: marked left /);
     const leave = await exec(["--server", server, "--timeout", "15s", "decommission", "node-2"]);
     expect(leave.code).toBe(ExitCode.Ok);
     expect(leave.out).toMatch(/^node-2 has left the cluster \(\d+s\)\n$/);

@@ -592,7 +592,7 @@ function routesFor(config: ServerConfig, holder: { parts?: Parts }) {
     if (member.status === "left") return { nodeId: target };
     if (member.status !== "dead") {
       throw new ConnectError(
-        `node ${target} is ${member.status} as ${config.nodeId} sees it: only a dead node can be removed; decommission a live node`,
+        `node ${target} is ${member.status === "suspect" ? "suspect" : "alive"} as ${config.nodeId} sees it: only a dead node can be removed; decommission a live node`,
         Code.FailedPrecondition,
       );
     }

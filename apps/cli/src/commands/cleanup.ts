@@ -1,9 +1,8 @@
-import { toJson } from "@bufbuild/protobuf";
 import { CleanupResponseSchema } from "@distkv/rpc";
 import { ExitCode } from "../errors.js";
 import { formatCleanup, formatCleanupProgress } from "../format.js";
 import type { CommandContext } from "../io.js";
-import { followProgress } from "./with-client.js";
+import { followProgress, printResult } from "./with-client.js";
 
 export interface CleanupInput {
   /** The node to clean up; undefined: the node --server names. */
@@ -26,11 +25,6 @@ export async function runCleanup(ctx: CommandContext, input: CleanupInput): Prom
     (c) => c.cluster.cleanup({ nodeId: input.node ?? "" }),
     formatCleanupProgress,
   );
-  if (ctx.options.json) {
-    const json = toJson(CleanupResponseSchema, last, { alwaysEmitImplicit: true });
-    ctx.stdout.write(`${JSON.stringify(json)}\n`);
-  } else {
-    ctx.stdout.write(formatCleanup(last));
-  }
+  printResult(ctx, CleanupResponseSchema, last, () => formatCleanup(last));
   return ExitCode.Ok;
 }

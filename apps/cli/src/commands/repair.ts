@@ -1,9 +1,8 @@
-import { toJson } from "@bufbuild/protobuf";
 import { RepairResponseSchema } from "@distkv/rpc";
 import { ExitCode } from "../errors.js";
 import { formatRepair, formatRepairProgress } from "../format.js";
 import type { CommandContext } from "../io.js";
-import { followProgress } from "./with-client.js";
+import { followProgress, printResult } from "./with-client.js";
 
 export interface RepairInput {
   /** The node whose replicas to repair; undefined: the node --server names. */
@@ -24,11 +23,6 @@ export async function runRepair(ctx: CommandContext, input: RepairInput): Promis
     (c) => c.cluster.repair({ nodeId: input.node ?? "" }),
     formatRepairProgress,
   );
-  if (ctx.options.json) {
-    const json = toJson(RepairResponseSchema, last, { alwaysEmitImplicit: true });
-    ctx.stdout.write(`${JSON.stringify(json)}\n`);
-  } else {
-    ctx.stdout.write(formatRepair(last));
-  }
+  printResult(ctx, RepairResponseSchema, last, () => formatRepair(last));
   return last.peersFailed > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
 }

@@ -1,9 +1,8 @@
-import { toJson } from "@bufbuild/protobuf";
 import { StatusResponseSchema } from "@distkv/rpc";
 import { ExitCode } from "../errors.js";
 import { formatStatus } from "../format.js";
 import type { CommandContext } from "../io.js";
-import { withClient } from "./with-client.js";
+import { printResult, withClient } from "./with-client.js";
 
 /**
  * `status`: cluster health as the answering node sees it. --json prints the StatusResponse in
@@ -11,11 +10,6 @@ import { withClient } from "./with-client.js";
  */
 export async function runStatus(ctx: CommandContext): Promise<ExitCode> {
   const res = await withClient(ctx, (c) => c.cluster.status({}));
-  if (ctx.options.json) {
-    const json = toJson(StatusResponseSchema, res, { alwaysEmitImplicit: true });
-    ctx.stdout.write(`${JSON.stringify(json)}\n`);
-  } else {
-    ctx.stdout.write(formatStatus(res, ctx.now()));
-  }
+  printResult(ctx, StatusResponseSchema, res, () => formatStatus(res, ctx.now()));
   return ExitCode.Ok;
 }

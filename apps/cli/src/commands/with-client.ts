@@ -1,8 +1,14 @@
 /**
- * Runs one RPC with a fresh client: creates it from the injected factory, translates what the
- * call throws into a CliError naming the address, and always closes the client.
+ * Helpers the commands share. `withClient` runs one RPC with a fresh client: creates it from the
+ * injected factory, translates what the call throws into a CliError naming the address, and
+ * always closes the client.
  */
-import type { MessageInitShape } from "@bufbuild/protobuf";
+import {
+  type DescMessage,
+  type MessageInitShape,
+  type MessageShape,
+  toJson,
+} from "@bufbuild/protobuf";
 import type { RequestOptionsSchema } from "@distkv/rpc";
 import { ServerFailedError } from "../errors.js";
 import type { CliClient, CommandContext } from "../io.js";
@@ -27,6 +33,25 @@ export async function withClient<T>(
 /** The per-request options every command sends: its consistency level and its deadline. */
 export function requestOptions(ctx: CommandContext): MessageInitShape<typeof RequestOptionsSchema> {
   return { consistency: ctx.options.consistency, timeoutMs: ctx.options.timeoutMs };
+}
+
+/**
+ * Prints a command's result on stdout: with --json the response message in protobuf's
+ * canonical JSON mapping on one line, zero fields included (64-bit integers as strings, enums
+ * as names); otherwise `text()`.
+ */
+export function printResult<Desc extends DescMessage>(
+  ctx: CommandContext,
+  schema: Desc,
+  message: MessageShape<Desc>,
+  text: () => string,
+): void {
+  if (ctx.options.json) {
+    const json = toJson(schema, message, { alwaysEmitImplicit: true });
+    ctx.stdout.write(`${JSON.stringify(json)}\n`);
+  } else {
+    ctx.stdout.write(text());
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
- * A fake DistKV cluster for the CLI's repair, cleanup and decommission tests: several in-process
- * Connect servers (cleartext HTTP/2 on ephemeral loopback ports), one per fake node, serving
- * ClusterService from one scripted model. Not DistKV: no data, no gossip; just the answers a
+ * A fake DistKV cluster for the CLI's repair, cleanup, decommission and removenode tests:
+ * several in-process Connect servers (cleartext HTTP/2 on ephemeral loopback ports), one per
+ * fake node, serving ClusterService from one scripted model. Not DistKV: no data, no gossip; just the answers a
  * real cluster gives, in the order it gives them.
  *
  * Decommission model: `Decommission` marks the target leaving. Each `Status` the leaving node
@@ -16,6 +16,12 @@
  * Cleanup: `Cleanup` for a node id the cluster does not have is NOT_FOUND (as the real server
  * answers); otherwise it streams `cleanupScript(request, node)`, by default two progress
  * snapshots and a final one with `done` set.
+ *
+ * RemoveNode: the nodes listed in `dead` start dead (their servers do not run). Removing one
+ * marks it left, which every node's `Status` then reports (the fake has no gossip delay);
+ * removing a node that already left changes nothing. Any other node is FAILED_PRECONDITION, an
+ * unknown one NOT_FOUND, the answering node itself (or no id) INVALID_ARGUMENT, as the real
+ * server answers.
  */
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
@@ -44,6 +50,8 @@ export interface FakeClusterOptions {
   stuck?: boolean;
   /** @default false */
   reportsLeftBeforeExit?: boolean;
+  /** Nodes that start dead (not running), for RemoveNode. @default [] */
+  dead?: readonly string[];
 }
 
 export interface FakeNode {
@@ -56,7 +64,7 @@ export interface FakeNode {
 
 export interface SeenCall {
   node: string;
-  method: "status" | "decommission" | "repair" | "cleanup";
+  method: "status" | "decommission" | "repair" | "cleanup" | "removeNode";
   nodeId?: string;
 }
 
@@ -123,7 +131,10 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
   const ids = options.ids ?? ["node-1", "node-2", "node-3"];
   const handoverPolls = options.handoverPolls ?? 3;
   const gossipPolls = options.gossipPolls ?? 1;
-  const state = new Map<string, NodeState>(ids.map((id) => [id, NodeState.ALIVE]));
+  const dead = new Set(options.dead ?? []);
+  const state = new Map<string, NodeState>(
+    ids.map((id) => [id, dead.has(id) ? NodeState.DEAD : NodeState.ALIVE]),
+  );
   const servers = new Map<
     string,
     { http: http2.Http2Server; sessions: Set<http2.ServerHttp2Session> }
@@ -233,6 +244,28 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
               }
               yield* cluster.cleanupScript(req, id);
             },
+            removeNode(req) {
+              calls.push({ node: id, method: "removeNode", nodeId: req.nodeId });
+              const target = req.nodeId;
+              if (target === "" || target === id) {
+                throw new ConnectError(
+                  "remove_node needs the id of another node (a live node leaves with decommission)",
+                  Code.InvalidArgument,
+                );
+              }
+              const current = state.get(target);
+              if (current === undefined) {
+                throw new ConnectError(`unknown node ${JSON.stringify(target)}`, Code.NotFound);
+              }
+              if (current !== NodeState.DEAD && current !== NodeState.LEFT) {
+                throw new ConnectError(
+                  `${target} is ${NodeState[current].toLowerCase()}: only a dead node can be removed; decommission a live node`,
+                  Code.FailedPrecondition,
+                );
+              }
+              state.set(target, NodeState.LEFT);
+              return { nodeId: target };
+            },
           });
         },
       }),
@@ -249,5 +282,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     servers.set(id, { http, sessions });
     nodes.push({ id, address: `127.0.0.1:${port}`, running: true });
   }
+  // A dead node keeps its address in the membership but does not answer.
+  for (const id of dead) stopNode(id);
   return cluster;
 }
