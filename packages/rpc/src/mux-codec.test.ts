@@ -8,6 +8,7 @@ import {
 } from "./gen/distkv/v1/kv_pb.js";
 import { ChannelRequestSchema, ChannelResponseSchema } from "./gen/distkv/v1/peer_pb.js";
 import { fastMuxCodec, hotBodyTypes } from "./mux-codec.js";
+import { messageEnvelope } from "./tcp-stream.js";
 
 const bytes = fc.uint8Array({ maxLength: 48 });
 const text = fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: "binary", maxLength: 12 }));
@@ -160,7 +161,10 @@ describe("fastMuxCodec", () => {
         fc.property(c.init, (init) => {
           const message = create(c.schema, init as never);
           const expected = toBinary(c.schema, message);
-          const envelope = fastMuxCodec(c.schema)!.encodeEnvelope(message);
+          const body = fastMuxCodec(c.schema)!.encode(message, 5);
+          expect(body).toBeDefined(); // the hand-written path, not the fallback
+          expect(new Uint8Array(body!.subarray(5))).toEqual(expected);
+          const envelope = messageEnvelope(c.schema, message);
           expect(envelope[0]).toBe(0);
           expect(envelope.readUInt32BE(1)).toBe(expected.length);
           expect(new Uint8Array(envelope.subarray(5))).toEqual(expected);
@@ -219,7 +223,8 @@ describe("fastMuxCodec", () => {
       { readUnknownFields: true },
     );
     expect(message.calls[0]!.$unknown).toHaveLength(1);
-    const envelope = fastMuxCodec(ChannelRequestSchema)!.encodeEnvelope(message);
+    expect(fastMuxCodec(ChannelRequestSchema)!.encode(message, 5)).toBeUndefined();
+    const envelope = messageEnvelope(ChannelRequestSchema, message);
     expect(new Uint8Array(envelope.subarray(5))).toEqual(toBinary(ChannelRequestSchema, message));
     expect(envelope.subarray(5)).toEqual(Buffer.from([0x0a, 4, 0x08, 0x07, 0x48, 0x01]));
   });

@@ -776,13 +776,16 @@ function frameLayout(desc: DescMessage, isCall: boolean): FrameLayout | undefine
 }
 
 export interface FastMuxCodec {
-  /** The message as one mux-tcp envelope: flags 0, the 4-byte length, the protobuf body. */
-  encodeEnvelope(message: unknown): Buffer;
+  /**
+   * The message's protobuf encoding, written after `headroom` bytes left for the caller (the
+   * envelope header), in one buffer of exactly that size; undefined when the message carries
+   * unknown fields to write back (protobuf-es knows where they go).
+   */
+  encode(message: unknown, headroom: number): Buffer | undefined;
   /** Decodes a body; malformed input throws as protobuf-es's fromBinary does. */
   decode(bytes: Uint8Array): Message;
 }
 
-const ENVELOPE_HEADER = 5;
 const codecs = new WeakMap<DescMessage, FastMuxCodec | null>();
 
 /**
@@ -896,16 +899,10 @@ function makeCodec(desc: DescMessage): FastMuxCodec | undefined {
   };
 
   return {
-    encodeEnvelope(message) {
+    encode(message, headroom) {
       const frames = (message as Obj)[listName] as Obj[];
       if ((message as Obj).$unknown !== undefined || frames.some((f) => f.$unknown !== undefined)) {
-        // Unknown fields to write back: protobuf-es knows where they go.
-        const body = toBinary(desc, message as Message);
-        const out = Buffer.allocUnsafe(ENVELOPE_HEADER + body.length);
-        out[0] = 0;
-        out.writeUInt32BE(body.length, 1);
-        out.set(body, ENVELOPE_HEADER);
-        return out;
+        return undefined;
       }
       const frameSizes: number[] = [];
       const bodySizes: number[] = [];
@@ -916,10 +913,8 @@ function makeCodec(desc: DescMessage): FastMuxCodec | undefined {
         frameSizes.push(s);
         total += lenFieldSize(s);
       }
-      const buf = Buffer.allocUnsafe(ENVELOPE_HEADER + total);
-      buf[0] = 0;
-      buf.writeUInt32BE(total, 1);
-      const w = new Writer(buf, ENVELOPE_HEADER);
+      const buf = Buffer.allocUnsafe(headroom + total);
+      const w = new Writer(buf, headroom);
       for (let i = 0; i < frames.length; i++) {
         const frame = frames[i]!;
         w.tag(1, LEN);

@@ -46,9 +46,13 @@ export function encodeEnvelope(flags: number, body: Uint8Array): Buffer {
  * (mux-codec.ts), anything else through protobuf-es.
  */
 export function messageEnvelope(desc: DescMessage, message: unknown): Buffer {
-  const fast = fastMuxCodec(desc);
-  if (fast !== undefined) return fast.encodeEnvelope(message);
-  return encodeEnvelope(0, toBinary(desc, message as MessageShape<DescMessage>));
+  const framed = fastMuxCodec(desc)?.encode(message, ENVELOPE_HEADER_BYTES);
+  if (framed === undefined) {
+    return encodeEnvelope(0, toBinary(desc, message as MessageShape<DescMessage>));
+  }
+  framed[0] = 0;
+  framed.writeUInt32BE(framed.length - ENVELOPE_HEADER_BYTES, 1);
+  return framed;
 }
 
 /** An envelope's body decoded, as messageEnvelope encodes (unknown fields dropped). */
