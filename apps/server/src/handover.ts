@@ -410,8 +410,9 @@ export class Handover {
    * took their ranges; Cassandra's `nodetool cleanup`), yielding progress after every page.
    * Runs only on a settled ring: this node normal, nobody joining or leaving, the ring
    * unchanged for CLEANUP_SETTLE_MS; it stops with FAILED_PRECONDITION if the ring changes.
-   * Each key is checked again under its lock against both rings right before it is deleted,
-   * so data a leaving node pushes here, or a write racing the scan, is kept. Idempotent:
+   * Under each key's lock, right before the delete, the ring must still be the scanned one with
+   * nobody moving, so data a leaving node pushes here (it is `leaving`, a move, before it
+   * pushes) or a joiner's ranges changing hands are never deleted. Idempotent:
    * stopped half way (ring change, client gone), it can simply run again.
    */
   async *cleanup(signal?: AbortSignal): AsyncGenerator<CleanupProgress, void, undefined> {
@@ -431,10 +432,9 @@ export class Handover {
     if (this.cleaning) throw refuse("a cleanup is already running");
     this.cleaning = true;
     const ring = membership.ring();
-    const foreign = (key: Uint8Array) =>
-      !membership.moving &&
-      membership.ring() === ring &&
-      !ring.preferenceList(key, replicas).includes(localId);
+    // The scan picks the keys `ring` does not place here; under each key's lock, before the
+    // delete, the ring must still be that one with nobody moving for the choice to hold.
+    const settled = () => !membership.moving && membership.ring() === ring;
     const startedAt = Date.now();
     const progress: CleanupProgress = {
       keysScanned: 0,
@@ -460,7 +460,7 @@ export class Handover {
           (key) => !ring.preferenceList(key, replicas).includes(localId),
         );
         for (const e of page.entries) {
-          const bytes = await storage.dropIfForeign(e.key, () => foreign(e.key));
+          const bytes = await storage.dropIfForeign(e.key, settled);
           if (bytes > 0) {
             progress.keysRemoved++;
             progress.bytesRemoved += bytes;

@@ -187,15 +187,15 @@ export class NodeStorage implements ReplicaStore, HintStore {
   }
 
   /**
-   * Deletes `key` from this node if `foreign()`, asked under the key's lock, still says that
-   * no ring places a replica of it here (cleanup after a join). Resolves to the bytes deleted
-   * (key and sibling set), 0 when it kept the key or had none.
+   * Deletes `key`, which no ring places a replica of here (cleanup after a join), if
+   * `stillForeign()`, asked under the key's lock, confirms that still holds. Resolves to the
+   * bytes deleted (key and sibling set), 0 when it kept the key or had none.
    */
-  dropIfForeign(key: Uint8Array, foreign: () => boolean): Promise<number> {
+  dropIfForeign(key: Uint8Array, stillForeign: () => boolean): Promise<number> {
     const k = dataKey(key);
     return this.lock.run(lockName(k), async () => {
       this.checkHealthy();
-      if (!foreign()) return 0;
+      if (!stillForeign()) return 0;
       const current = await this.db.get(k);
       if (current === undefined) return 0;
       await this.write(this.db.delete(k, { sync: this.options.syncWrites }));
